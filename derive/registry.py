@@ -1,0 +1,48 @@
+"""Which function checks which claim id.  A claim with no check is reported `unproven`."""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from entwined.claims import Claim
+from entwined.verdicts import Outcome
+
+CHECKS: dict[str, Callable[[Claim, "Context"], Outcome]] = {}
+MODULES = (
+    "derive.stochastic.recurrences",
+    "derive.diffusive.expansions",
+    "derive.diffusive.pauli",
+    "derive.diffusive.eight_step",
+)
+
+
+@dataclass
+class Context:
+    """What a check may use besides its own claim: the other printed claims and shared results."""
+
+    claims: dict[str, Claim]
+    numerics: bool = True
+    quick: bool = False
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, key: str, compute: Callable[[], Any]):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+
+def checks(*ids: str):
+    def register(fn):
+        for cid in ids:
+            if cid in CHECKS:
+                raise RuntimeError(f"two checks registered for claim {cid}")
+            CHECKS[cid] = fn
+        return fn
+    return register
+
+
+def load_all() -> dict:
+    for name in MODULES:
+        importlib.import_module(name)
+    return CHECKS

@@ -1,0 +1,71 @@
+"""Run every claim's check and collect verdicts with their evidence."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from derive.registry import Context, load_all
+from entwined.claims import Claim, ClaimSet
+from entwined.verdicts import Outcome, Verdict
+
+
+@dataclass
+class Result:
+    claim: Claim
+    outcome: Outcome
+    seconds: float
+
+
+@dataclass
+class Run:
+    claims: ClaimSet
+    results: list[Result]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def all_hold(self) -> bool:
+        return all(r.outcome.verdict == Verdict.HOLDS for r in self.results)
+
+
+def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
+           progress=None) -> Run:
+    registry = load_all()
+    ctx = Context(claims=claims.by_id(), numerics=numerics, quick=quick)
+    results = []
+    t_start = time.perf_counter()
+    for i, claim in enumerate(claims.claims):
+        if progress:
+            progress(i, len(claims.claims), claim)
+        t0 = time.perf_counter()
+        check = registry.get(claim.id)
+        if check is None:
+            outcome = Outcome(Verdict.UNPROVEN, "no check is implemented for this claim id",
+                              {"known_ids": sorted(registry)})
+        else:
+            outcome = check(claim, ctx)
+        results.append(Result(claim, outcome, time.perf_counter() - t0))
+    return Run(claims, results, {"verify": time.perf_counter() - t_start})
+
+
+def to_json(run: Run) -> dict:
+    from entwined.provenance import environment
+    return {
+        "paper": "Ord & Mann, Entwined Pairs and Schroedinger's Equation, arXiv quant-ph/0206095",
+        "claims_file": run.claims.path,
+        "claims_sha256": run.claims.sha256,
+        "environment": environment(),
+        "timings_s": run.timings,
+        "summary": {v.value: sum(r.outcome.verdict == v for r in run.results) for v in Verdict},
+        "claims": [{
+            "equation": r.claim.id,
+            "title": r.claim.title,
+            "section": r.claim.section,
+            "provenance": r.claim.provenance,
+            "printed": list(r.claim.equations) or r.claim.statement,
+            "verdict": r.outcome.verdict.value,
+            "detail": r.outcome.detail,
+            "correction": r.outcome.correction,
+            "evidence": r.outcome.evidence,
+            "seconds": round(r.seconds, 4),
+        } for r in run.results],
+    }

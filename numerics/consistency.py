@@ -1,0 +1,68 @@
+"""Consistency studies: the exact lattice map against a continuum formula over a refinement
+sequence, with the observed order next to the order the symbolic remainder predicts."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+
+from derive import model
+from entwined import notation as N
+from numerics import kernels, lattice, testdata
+
+
+def observed_orders(hs, errors):
+    return [math.log(errors[i] / errors[i + 1]) / math.log(hs[i] / hs[i + 1])
+            if errors[i] > 0 and errors[i + 1] > 0 else None for i in range(len(hs) - 1)]
+
+
+def study(hs, errors, predicted: float, tolerance: float = 0.3) -> dict:
+    orders = observed_orders(hs, errors)
+    last = orders[-1]
+    return {"h": list(hs), "error": [float(e) for e in errors], "observed_order": orders,
+            "predicted_order": predicted, "passes": last is not None and last >= predicted - tolerance}
+
+
+def one_step_expansion(matrix_rhs, predicted_order: float, env=model.LEFT, quick=False) -> dict:
+    """Max error of a one-step operator expansion against the exact one-step map, delta -> 0."""
+    D = float(testdata.D_VALUE)
+    kern = kernels.operator_kernel(matrix_rhs, testdata.FIELDS, testdata.POTENTIAL)
+    f_np = [sp.lambdify(N.z, f, "numpy") for f in testdata.FIELDS]
+    zz = np.linspace(*testdata.GRID)
+    deltas = testdata.DELTAS[:4] if quick else testdata.DELTAS
+    errors = []
+    for h in deltas:
+        eps = h * h / (2 * D)
+        a_fn, b_fn = lattice.probabilities(testdata.POTENTIAL, sp.Float(eps))
+        exact = lattice.one_step_on_functions(env, f_np, a_fn, b_fn, zz, h)
+        errors.append(np.max(np.abs(kern(zz, h, eps) - exact)))
+    out = study(deltas, errors, predicted_order)
+    out["what"] = "max |expansion - exact one-step map| on smooth data, epsilon = delta^2/(2D)"
+    return out
+
+
+def eight_step_generator(generator: dict, env, predicted_order: float, quick=False) -> dict:
+    """(Phi(t + 8 eps) - Phi(t)) / (8 eps) from the normalised lattice against the PDE's rhs."""
+    D = float(testdata.D_VALUE)
+    names = list(generator)
+    fields = dict(zip(names, testdata.FIELDS))
+    kern = kernels.generator_kernel({k: g.xreplace({N.D: testdata.D_VALUE})
+                                     for k, g in generator.items()}, fields, testdata.POTENTIAL)
+    f_np = [sp.lambdify(N.z, f, "numpy") for f in testdata.FIELDS]
+    deltas = testdata.DELTAS[:4] if quick else testdata.DELTAS
+    errors = []
+    for h in deltas:
+        eps = h * h / (2 * D)
+        zz = np.arange(-4.0 - 8 * h, 4.0 + 8 * h + h / 2, h)
+        alpha = sp.lambdify(N.z, model.reversal_probability(testdata.POTENTIAL, sp.Float(eps)))
+        a = np.broadcast_to(alpha(zz), zz.shape).astype(float)
+        u0 = np.array([f(zz) for f in f_np])
+        u8 = lattice.steps_on_grid(env, u0, a, 1 - a, 8) * 16.0
+        inner = zz[8:-8]
+        quotient = (u8 - u0[:, 8:-8]) / (8 * eps)
+        errors.append(np.max(np.abs(quotient - kern(inner))))
+    out = study(deltas, errors, predicted_order)
+    out["what"] = ("max |(Phi(t+8eps) - Phi(t))/(8eps) - rhs of the PDE| for the normalised "
+                   "lattice, epsilon = delta^2/(2D)")
+    return out
