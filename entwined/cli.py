@@ -1,0 +1,125 @@
+"""Command line: `entwined verify` and `entwined report`.
+
+Exit status: 0 every checked claim holds (verify) or the report was built (report); 1 the run
+completed with findings (verify); 2 bad input or a failed run.  Errors are one line, no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from entwined.errors import EntwinedError
+
+DEFAULT_REPORT = "out/entwined-report.pdf"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="entwined", description=(
+        "Verify the algebra of Ord & Mann, 'Entwined Pairs and Schroedinger's Equation' "
+        "(quant-ph/0206095) against the lattice model, and write a PDF report."))
+    sub = p.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--claims", metavar="FILE",
+                        help="claims file (TOML) to verify instead of the bundled transcription")
+    common.add_argument("--quick", action="store_true",
+                        help="shorter refinement sequences for the numeric checks (CI-sized)")
+    common.add_argument("--no-numerics", action="store_true",
+                        help="symbolic checks only (the report then shows no lattice evidence)")
+    v = sub.add_parser("verify", parents=[common], help="check every claim; print a table")
+    v.add_argument("--json", metavar="PATH", help="also write the result as JSON ('-' = stdout)")
+    r = sub.add_parser("report", parents=[common], help="build the PDF verification report")
+    r.add_argument("-o", "--output", default=DEFAULT_REPORT, metavar="PATH",
+                   help=f"where the PDF goes (default: {DEFAULT_REPORT})")
+    r.add_argument("--tex-only", action="store_true", help="write the .tex source, skip LaTeX")
+    return p
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write via a temporary file in the same folder, so no half-written file is ever left."""
+    target = Path(path)
+    if target.is_dir():
+        raise EntwinedError(f"output path {path} is a directory; give a file name")
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".entwined-", suffix=".tmp")
+    except OSError as err:
+        raise EntwinedError(f"cannot write to {folder}: {err.strerror}; choose a writable "
+                            "output path") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise EntwinedError(f"cannot write {path}: {err.strerror}; choose a writable "
+                            "output path") from None
+
+
+def _progress(i, n, claim):
+    if sys.stderr.isatty():
+        print(f"\r[{i + 1:2d}/{n}] checking ({claim.id})".ljust(48), end="", file=sys.stderr,
+              flush=True)
+        if i + 1 == n:
+            print(file=sys.stderr)
+
+
+def _table(run) -> str:
+    rows = [("equation", "provenance", "verdict", "detail")]
+    for r in run.results:
+        rows.append((r.claim.id, r.claim.provenance, r.outcome.verdict.value,
+                     r.outcome.detail.splitlines()[0][:100]))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join(row[i].ljust(widths[i]) for i in range(3)) + "  " + row[3] for row in rows]
+    lines.insert(1, "-" * min(160, max(len(x) for x in lines)))
+    summary = {}
+    for r in run.results:
+        summary[r.outcome.verdict.value] = summary.get(r.outcome.verdict.value, 0) + 1
+    lines.append("")
+    lines.append(", ".join(f"{n} {k}" for k, n in summary.items()) +
+                 f" ({len(run.results)} claims, {run.timings['verify']:.1f} s)")
+    return "\n".join(lines)
+
+
+def _run(args) -> int:
+    from entwined.claims import load_claims
+    from entwined.pipeline import to_json, verify
+
+    claims = load_claims(args.claims)
+    if args.command == "verify":
+        if args.json and args.json != "-":
+            write_atomic(args.json, "")   # fail on an unwritable path before the long work
+            Path(args.json).unlink()
+        run = verify(claims, numerics=not args.no_numerics, quick=args.quick, progress=_progress)
+        payload = json.dumps(to_json(run), indent=2, default=str)
+        if args.json == "-":
+            print(payload)
+        else:
+            print(_table(run))
+            if args.json:
+                write_atomic(args.json, payload + "\n")
+        return 0 if run.all_hold else 1
+    from report.build import build_report
+    return build_report(claims, args.output, tex_only=args.tex_only,
+                        numerics=not args.no_numerics, quick=args.quick, progress=_progress,
+                        command="entwined " + " ".join(sys.argv[1:]))
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except EntwinedError as err:
+        print(f"entwined: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("entwined: interrupted", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

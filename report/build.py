@@ -1,0 +1,162 @@
+"""Render the verification report to LaTeX and compile it in a temporary directory; the PDF is
+moved into place only when LaTeX succeeded."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from entwined.claims import SECTIONS
+from entwined.errors import EntwinedError
+from entwined.verdicts import Verdict
+from report.latex import Tex, environment
+
+TEX_PACKAGES = ("latexmk texlive-latex-base texlive-latex-recommended texlive-pictures "
+                "texlive-fonts-recommended lmodern")
+INSTALL_HINT = f"apt-get install -y {TEX_PACKAGES}"
+COLOURS = {Verdict.HOLDS: "holds", Verdict.CORRECTED: "corrected", Verdict.FAILS: "fails",
+           Verdict.UNPROVEN: "unproven"}
+LATEX_TIMEOUT_S = 300
+
+
+def _anchor(cid: str) -> str:
+    return "claim-" + re.sub(r"[^A-Za-z0-9]", "-", cid)
+
+
+def _numeric_table(num: dict) -> dict:
+    rows = []
+    for i, h in enumerate(num["h"]):
+        order = num["observed_order"][i - 1] if i > 0 else None
+        rows.append({"h": f"{h:.4g}", "error": f"{num['error'][i]:.3e}",
+                     "order": "" if order is None else f"{order:.2f}"})
+    coords = " ".join(f"({h:.6g},{e:.6g})" for h, e in zip(num["h"], num["error"]) if e > 0)
+    return {"rows": rows, "coords": coords, "what": num["what"],
+            "predicted": num["predicted_order"], "passes": num["passes"]}
+
+
+def _evidence_lines(evidence: dict) -> list[str]:
+    lines = []
+    for key, value in evidence.items():
+        if key == "numeric":
+            continue
+        text = str(value)
+        lines.append(f"{key}: {text[:400]}{' ...' if len(text) > 400 else ''}")
+    return lines
+
+
+def context(run, command: str, reproducible: bool) -> dict:
+    from derive.calculus import latex
+    from entwined.provenance import environment as env_info
+    sections = []
+    for key, title in SECTIONS.items():
+        items = []
+        for r in run.results:
+            if r.claim.section != key:
+                continue
+            o = r.outcome
+            items.append({
+                "id": r.claim.id, "anchor": _anchor(r.claim.id), "title": r.claim.title,
+                "provenance": r.claim.provenance, "statement": r.claim.statement,
+                "printed": [Tex(f"{latex(lhs)} = {latex(rhs)}") for lhs, rhs in r.claim.parsed],
+                "order": Tex(latex(r.claim.order_expr)) if r.claim.order_expr is not None else None,
+                "ocr": r.claim.ocr, "note": r.claim.note,
+                "verdict": o.verdict.value, "colour": COLOURS[o.verdict], "detail": o.detail,
+                "correction": o.correction,
+                "correction_tex": Tex(o.correction_latex) if o.correction_latex else None,
+                "steps": [{"caption": s.caption, "latex": Tex(s.latex) if s.latex else None}
+                          for s in o.steps],
+                "numeric": _numeric_table(o.evidence["numeric"]) if "numeric" in o.evidence else None,
+                "evidence": _evidence_lines(o.evidence),
+            })
+        sections.append({"title": title, "claims": items})
+    all_items = [c for s in sections for c in s["claims"]]
+    info = env_info()
+    return {
+        "sections": sections, "claims": all_items,
+        "findings": [c for c in all_items if c["verdict"] != Verdict.HOLDS.value],
+        "counts": {v.value: sum(c["verdict"] == v.value for c in all_items) for v in Verdict},
+        "info": info, "claims_path": os.path.basename(run.claims.path),
+        "claims_sha256": run.claims.sha256, "command": command,
+        "timings": None if reproducible else {k: f"{v:.2f}" for k, v in run.timings.items()},
+    }
+
+
+def render(run, command: str, reproducible: bool) -> str:
+    return environment().get_template("report.tex.j2").render(**context(run, command, reproducible))
+
+
+def _tex_tool() -> list[str] | None:
+    if shutil.which("latexmk") and shutil.which("pdflatex"):
+        return ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
+                "-file-line-error", "-no-shell-escape", "report.tex"]
+    return None
+
+
+def _log_excerpt(log: str) -> str:
+    hits = [ln for ln in log.splitlines() if re.match(r"^(\./)?report\.tex:\d+:|^! ", ln)]
+    return "; ".join(hits[:3]) or "see the LaTeX log"
+
+
+def compile_pdf(tex: str, output: Path) -> None:
+    cmd = _tex_tool()
+    if cmd is None:
+        raise EntwinedError("no TeX engine")
+    env = dict(os.environ)
+    if "SOURCE_DATE_EPOCH" in env:
+        env["FORCE_SOURCE_DATE"] = "1"
+    with tempfile.TemporaryDirectory(prefix="entwined-tex-") as tmp:
+        Path(tmp, "report.tex").write_text(tex, encoding="utf-8")
+        try:
+            proc = subprocess.run(cmd, cwd=tmp, env=env, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=LATEX_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise EntwinedError(f"LaTeX did not finish in {LATEX_TIMEOUT_S} s; "
+                                "rerun with --tex-only to inspect the source") from None
+        pdf = Path(tmp, "report.pdf")
+        if proc.returncode != 0 or not pdf.exists():
+            log = Path(tmp, "report.log")
+            text = log.read_text(errors="replace") if log.exists() else proc.stdout
+            raise EntwinedError(f"LaTeX failed: {_log_excerpt(text)}; rerun with --tex-only "
+                                "to inspect the source")
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            staged = output.with_name(f".{output.name}.partial")
+            shutil.copyfile(pdf, staged)
+            os.replace(staged, output)
+        except OSError as err:
+            raise EntwinedError(f"cannot write {output}: {err.strerror}; choose a writable "
+                                "output path with -o") from None
+
+
+def build_report(claims, output: str, *, tex_only=False, numerics=True, quick=False,
+                 progress=None, command="entwined report") -> int:
+    from entwined.cli import write_atomic
+    from entwined.pipeline import verify
+    out = Path(output)
+    if out.suffix != ".pdf" and not tex_only:
+        raise EntwinedError(f"output {output} should end in .pdf (use --tex-only for a .tex)")
+    tex_path = out.with_suffix(".tex")
+    if not tex_only and _tex_tool() is None:
+        print(f"entwined: note: no TeX engine found; will write {tex_path} only. "
+              f"Install TeX with: {INSTALL_HINT}", file=sys.stderr)
+    reproducible = "SOURCE_DATE_EPOCH" in os.environ
+    run = verify(claims, numerics=numerics, quick=quick, progress=progress)
+    t0 = time.perf_counter()
+    tex = render(run, command, reproducible)
+    run.timings["render"] = time.perf_counter() - t0
+    if tex_only or _tex_tool() is None:
+        write_atomic(str(tex_path), tex)
+        print(f"wrote {tex_path}")
+        if tex_only:
+            return 0
+        print(f"entwined: error: no TeX engine (latexmk + pdflatex); the LaTeX source is in "
+              f"{tex_path}. Install TeX with: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    compile_pdf(tex, out)
+    print(f"wrote {out}")
+    return 0
