@@ -14,6 +14,10 @@ MODULES = (
     "derive.diffusive.expansions",
     "derive.diffusive.pauli",
     "derive.diffusive.eight_step",
+    "derive.diffusive.prose",
+    "derive.kac.first_order",
+    "derive.kac.dirac",
+    "derive.kac.limits",
 )
 
 

@@ -1,0 +1,141 @@
+"""Equations (18)-as-Dirac, (21)-(25): the complex combinations, the coupled psi system, the
+elimination of psi_plus, and a = m c^2 / hbar."""
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.calculus import latex
+from derive.compare import missing
+from derive.kac.system import F, lattice_system, psi_system, reduce_on_solutions, rescaled
+from derive.registry import checks
+from entwined import notation as N
+from entwined.verdicts import Outcome, Step, Verdict, from_residual
+
+COMPTON = {N.a: N.m * N.c**2 / N.hbar}
+
+
+def _generator_matrices(pairs):
+    """d/dt phi = A d/dz phi + B phi, read off a printed first-order system."""
+    f = [F("phip1"), F("phip2")]
+    A, B = sp.zeros(2, 2), sp.zeros(2, 2)
+    for i, (_, rhs) in enumerate(pairs):
+        rhs = sp.expand(rhs)
+        for j in range(2):
+            A[i, j] = rhs.coeff(sp.Derivative(f[j], N.z))
+            B[i, j] = rhs.subs(sp.Derivative(f[j], N.z), 0).coeff(f[j])
+    return A, B
+
+
+@checks("18.dirac")
+def check_dirac_form(claim, ctx):
+    printed = ctx.claims.get("18")
+    if printed is None:
+        return missing("18")
+    A, B = _generator_matrices(printed.parsed)
+    # i dt phi = (-i c alpha_D dz + a beta_D) phi
+    alpha_d, beta_d = sp.simplify(-A / N.c), sp.simplify(sp.I * B / N.a)
+    conds = {
+        "alpha^2 = 1": sp.simplify(alpha_d**2 - sp.eye(2)) == sp.zeros(2, 2),
+        "beta^2 = 1": sp.simplify(beta_d**2 - sp.eye(2)) == sp.zeros(2, 2),
+        "anticommute": sp.simplify(alpha_d * beta_d + beta_d * alpha_d) == sp.zeros(2, 2),
+        "hermitian": alpha_d == alpha_d.H and beta_d == beta_d.H,
+        "real generator": all(x.is_real is not False and not x.has(sp.I) for x in list(A) + list(B)),
+    }
+    ok = all(conds.values())
+    return from_residual(ok, holds="printed (18) is i dt phi = (-i c alpha dz + a beta) phi with "
+                         "Hermitian, anticommuting alpha, beta (alpha^2 = beta^2 = 1) and a real "
+                         "generator; it holds for exp(a t) phi' (see (18))",
+                         fails="printed (18) is not of Dirac form: " + ", ".join(
+                             k for k, v in conds.items() if not v),
+                         evidence={"alpha_D": str(alpha_d), "beta_D": str(beta_d),
+                                   "conditions": conds},
+                         steps=[Step("Dirac matrices read off (18)", rf"\alpha_D = {latex(alpha_d)},\ "
+                                     rf"\beta_D = {latex(beta_d)}")])
+
+
+def _psi_defs(ctx):
+    printed = ctx.claims.get("21")
+    if printed is None:
+        return None
+    return {lhs.func.__name__: rhs for lhs, rhs in printed.parsed}
+
+
+@checks("21")
+def check_psi_definition(claim, ctx):
+    p, m = (rhs for _, rhs in claim.parsed)
+    f1, f2 = F("phip1"), F("phip2")
+    J = sp.Matrix([[sp.diff(p, f1), sp.diff(p, f2)], [sp.diff(m, f1), sp.diff(m, f2)]])
+    det = sp.simplify(J.det())
+    ok = det != 0 and not det.is_zero
+    return from_residual(bool(ok), holds=f"an invertible linear change of variables (det = {det})",
+                         fails="the combinations are not invertible",
+                         evidence={"jacobian_determinant": str(det)},
+                         steps=[Step("Jacobian of (psi_+, psi_-) w.r.t. (phi'_1, phi'_2)", latex(J))])
+
+
+def derived_psi(ctx, normalised: bool):
+    defs = _psi_defs(ctx)
+    if defs is None:
+        return None
+    system = lattice_system()
+    if normalised:
+        system = rescaled(system, N.a)
+    return ctx.memo(f"psi:{normalised}", lambda: psi_system(system, defs))
+
+
+def _psi_equation_check(claim, ctx):
+    raw, norm = derived_psi(ctx, False), derived_psi(ctx, True)
+    if raw is None:
+        return missing("21")
+    res_raw = [sp.expand(reduce_on_solutions(l - r, raw)) for l, r in claim.parsed]
+    res_norm = [sp.expand(reduce_on_solutions(l - r, norm)) for l, r in claim.parsed]
+    ok, ok_norm = all(r == 0 for r in res_raw), all(r == 0 for r in res_norm)
+    steps = [Step("psi system from the lattice densities phi' (via (21))", r",\quad ".join(
+        rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in raw.items())),
+        Step("psi system from exp(a t) phi'", r",\quad ".join(
+            rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in norm.items()))]
+    return from_residual(
+        ok, holds="follows from the lattice system through (21)",
+        fails=("holds only when (21) is built from exp(a t) phi'; for phi' itself the lattice adds "
+               "-a psi" if ok_norm else "differs from the psi system the lattice gives"),
+        correction="; ".join(f"d/dt {n} = {g}" for n, g in raw.items()) +
+        (" (or: psi_pm = (phip1 pm i phip2) exp((a - i a) t))" if ok_norm else ""),
+        correction_latex=r",\quad ".join(rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in raw.items()),
+        evidence={"residual_raw": [str(r) for r in res_raw],
+                  "residual_normalised": [str(r) for r in res_norm],
+                  "holds_for_exp_at_phi": ok_norm}, steps=steps)
+
+
+@checks("22")
+def check_22(claim, ctx):
+    return _psi_equation_check(claim, ctx)
+
+
+@checks("23")
+def check_23(claim, ctx):
+    return _psi_equation_check(claim, ctx)
+
+
+def _on_normalised_solutions(claim, ctx, subs=None, what=""):
+    norm = derived_psi(ctx, True)
+    if norm is None:
+        return missing("21")
+    res = [sp.simplify(reduce_on_solutions(
+        (l - r).xreplace(subs or {}), {k: g.xreplace(subs or {}) for k, g in norm.items()}))
+        for l, r in claim.parsed]
+    ok = all(r == 0 for r in res)
+    return from_residual(ok, holds=f"{what} holds on every solution of the psi system of exp(a t) phi'",
+                         fails=f"{what} is not satisfied by solutions of the psi system",
+                         evidence={"residual_on_solutions": [str(r) for r in res]},
+                         steps=[Step("residual after eliminating t-derivatives with (22)-(23)",
+                                     latex(res[0]) + " = 0" if ok else latex(res[0]))])
+
+
+@checks("24")
+def check_24(claim, ctx):
+    return _on_normalised_solutions(claim, ctx, what="eliminating psi_+")
+
+
+@checks("25")
+def check_25(claim, ctx):
+    return _on_normalised_solutions(claim, ctx, subs=COMPTON, what="with a = m c^2/hbar, (25)")
