@@ -20,6 +20,8 @@ def jets_of(side, operand, weights, order):
             side = side * operand
         elif not isinstance(side, sp.MatrixBase) and operand.shape[0] == 1:
             side = side * operand[0]
+    if all(c.is_polynomial(*weights) for c in as_vector(side)):   # no series needed: truncate
+        return [truncate(apply_operators(c, order), weights, order) for c in as_vector(side)]
     return [weighted_series(apply_operators(c, order), weights, order) for c in as_vector(side)]
 
 
