@@ -74,6 +74,24 @@ def default_claims_path() -> Path:
     return Path(str(resources.files("entwined") / "claims.toml"))
 
 
+_DISPLAY = {**NAMESPACE, "I2": sp.Symbol("I", commutative=False),
+            "sx": sp.Symbol("sigma_x", commutative=False), "sy": sp.Symbol("sigma_y", commutative=False),
+            "sz": sp.Symbol("sigma_z", commutative=False),
+            "syt": sp.Symbol("sigma_ytilde", commutative=False)}
+_DISPLAY_GLOBALS = {**_GLOBALS, "Add": sp.Add, "Mul": sp.Mul, "Pow": sp.Pow}
+
+
+def parse_display(text: str, claim_id: str) -> sp.Basic | None:
+    """The printed formula as printed: unevaluated, with Pauli matrices as symbols (for the report).
+    None when it cannot be shown faithfully that way (the report then shows the source text)."""
+    parse_text(text, claim_id)   # the same name checks as for the checked form
+    try:
+        return parse_expr(text, local_dict=dict(_DISPLAY), global_dict=dict(_DISPLAY_GLOBALS),
+                          transformations=standard_transformations, evaluate=False)
+    except Exception:
+        return None
+
+
 def parse_text(text: str, claim_id: str) -> sp.Basic:
     """Parse one side of a printed formula; unknown names are rejected before SymPy sees them."""
     try:

@@ -49,6 +49,20 @@ def _evidence_lines(evidence: dict) -> list[str]:
     return lines
 
 
+def _printed(text: str, claim_id: str):
+    """A printed equation typeset as printed; a form SymPy cannot keep unevaluated (a matrix
+    power, nested matrices) is shown as its source text instead, never evaluated."""
+    from derive.calculus import latex
+    from entwined.claims import parse_display, split_equation
+    sides = [parse_display(s, claim_id) for s in split_equation(text, claim_id)]
+    if any(s is None for s in sides):
+        return {"tex": None, "text": text}
+    tex = " = ".join(latex(s) for s in sides)
+    if max(latex(s).count(r"\begin{matrix}") for s in sides) > 1 or len(tex) > 900:
+        return {"tex": None, "text": text}
+    return {"tex": Tex(tex), "text": text}
+
+
 def context(run, command: str, reproducible: bool) -> dict:
     from derive.calculus import latex
     from entwined.provenance import environment as env_info
@@ -62,7 +76,7 @@ def context(run, command: str, reproducible: bool) -> dict:
             items.append({
                 "id": r.claim.id, "anchor": _anchor(r.claim.id), "title": r.claim.title,
                 "provenance": r.claim.provenance, "statement": r.claim.statement,
-                "printed": [Tex(f"{latex(lhs)} = {latex(rhs)}") for lhs, rhs in r.claim.parsed],
+                "printed": [_printed(text, r.claim.id) for text in r.claim.equations],
                 "order": Tex(latex(r.claim.order_expr)) if r.claim.order_expr is not None else None,
                 "ocr": r.claim.ocr, "note": r.claim.note,
                 "verdict": o.verdict.value, "colour": COLOURS[o.verdict], "detail": o.detail,
