@@ -42,10 +42,11 @@ class JetAlgebra:
         self.s = self.gen["s"]
         weights = [1] + [w for _, w in spec.small] + [0] * (len(names) - 1 - len(spec.small))
         self._weights = tuple(weights)
+        self._weighted = tuple((i, w) for i, w in enumerate(weights) if w)
 
     # -- construction -------------------------------------------------------------------------
     def weight(self, monom) -> int:
-        return sum(w * k for w, k in zip(self._weights, monom))
+        return sum(w * monom[i] for i, w in self._weighted)
 
     def truncate(self, p):
         n = self.spec.order

@@ -7,7 +7,7 @@ import sympy as sp
 from derive import model
 from derive.calculus import DIFFUSIVE, latex, truncate, weighted_series
 from derive.compare import compare_to_order, jets_of, missing, vector_fields
-from derive.diffusive.expansions import model_alpha
+from derive.diffusive.expansions import alpha_series, model_alpha
 from derive.registry import checks
 from entwined import notation as N
 from entwined.verdicts import Outcome, Step, Verdict, from_residual
@@ -21,7 +21,7 @@ def model_one_step():
 
 def model_one_step_series(order):
     """The same with alpha replaced by its series to the given weight (a scalar series: cheap)."""
-    alpha = weighted_series(model_alpha(), DIFFUSIVE, order)
+    alpha = alpha_series(DIFFUSIVE, order)
     return model.operator_matrix(model.LEFT).xreplace({N.alpha: alpha, N.beta: 1 - alpha})
 
 
@@ -45,7 +45,7 @@ def _pauli_check(claim, ctx):
     order = min(claim_order(claim, DIFFUSIVE), 6) + 1
     exact = jets_of(model_one_step_series(order), f, DIFFUSIVE, order)
     printed_rhs = jets_of(rhs, f, DIFFUSIVE, order)
-    alpha_model = weighted_series(model_alpha(), DIFFUSIVE, order)
+    alpha_model = alpha_series(DIFFUSIVE, order)
     printed_lhs = jets_of(lhs.xreplace({N.alpha: alpha_model, N.beta: 1 - alpha_model}),
                           f, DIFFUSIVE, order)
     shown = [truncate(e, DIFFUSIVE, order - 2) for e in exact]
