@@ -39,10 +39,21 @@ def _numeric_table(num: dict) -> dict:
             "predicted": num["predicted_order"], "passes": num["passes"]}
 
 
+def _figures(evidence: dict) -> list[dict]:
+    out = []
+    for fig in evidence.get("figures", []):
+        series = [{"name": s["name"], "coords": " ".join(
+            f"({float(x):.6g},{float(y):.6g})" for x, y in s["coords"]
+            if not fig.get("log") or (float(x) > 0 and float(y) > 0))} for s in fig["series"]]
+        out.append({"title": fig["title"], "xlabel": fig["xlabel"], "ylabel": fig["ylabel"],
+                    "log": bool(fig.get("log")), "series": series})
+    return out
+
+
 def _evidence_lines(evidence: dict) -> list[str]:
     lines = []
     for key, value in evidence.items():
-        if key == "numeric":
+        if key in ("numeric", "figures"):
             continue
         text = str(value)
         lines.append(f"{key}: {text[:400]}{' ...' if len(text) > 400 else ''}")
@@ -86,6 +97,7 @@ def context(run, command: str, reproducible: bool) -> dict:
                           for s in o.steps],
                 "numeric": _numeric_table(o.evidence["numeric"]) if "numeric" in o.evidence else None,
                 "evidence": _evidence_lines(o.evidence),
+                "figures": _figures(o.evidence),
             })
         sections.append({"title": title, "claims": items})
     all_items = [c for s in sections for c in s["claims"]]

@@ -159,9 +159,25 @@ def check_pde(claim, ctx):
 def check_complex_form(claim, ctx):
     per, _ = derivation(ctx)
     gen, rem = per["target"]
-    return pde_check(claim, gen, rem, remainder_name="14",
-                     steps=[Step("substitute the derived d/dt phi_1, d/dt phi_2 into the printed "
-                                 "complex form", "")])
+    outcome = pde_check(claim, gen, rem, remainder_name="14",
+                        steps=[Step("substitute the derived d/dt phi_1, d/dt phi_2 into the "
+                                    "printed complex form", "")])
+    if ctx.numerics:
+        from numerics.convergence import schroedinger_study
+        free = schroedinger_study(False, quick=ctx.quick)
+        pot = schroedinger_study(True, quick=ctx.quick)
+        outcome.evidence["convergence_free"] = free
+        outcome.evidence["numeric"] = pot
+        prof = pot.pop("profile")
+        free.pop("profile")
+        outcome.evidence["figures"] = [{
+            "title": "Re psi at T = 1 with the potential: lattice (256 sites) and continuum",
+            "xlabel": "z", "ylabel": "Re psi", "log": False,
+            "series": [{"name": "lattice", "coords": list(zip(prof["z"], prof["lattice_re"]))},
+                       {"name": "continuum (14)", "coords": list(zip(prof["z"], prof["continuum_re"]))}]}]
+        both = dict(pot, passes=pot["passes"] and free["passes"])
+        outcome = combine_numeric(outcome, both)
+    return outcome
 
 
 @checks("14.time-reversed")

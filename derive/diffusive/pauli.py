@@ -66,8 +66,11 @@ def _pauli_check(claim, ctx):
 
 
 def combine_numeric(outcome: Outcome, num: dict) -> Outcome:
-    """A symbolic verdict stands only if the lattice agrees with it."""
+    """A symbolic verdict stands only if the lattice agrees with it: the printed form must
+    converge at its order exactly when it holds, and a stated correction must converge."""
     agrees = num["passes"] == (outcome.verdict == Verdict.HOLDS)
+    if outcome.verdict == Verdict.CORRECTED and "derived" in num:
+        agrees = agrees and num["derived"]["passes"]
     order = num["observed_order"][-1]
     tail = f"; lattice check: observed order {order:.2f} vs printed {num['predicted_order']}"
     if agrees:

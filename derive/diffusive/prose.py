@@ -61,12 +61,18 @@ def check_product(claim, ctx):
     eqs = euler_equations(density_rate, [u, w], N.z)
     euler = [sp.expand(e.lhs - e.rhs) if isinstance(e, sp.Eq) else sp.S.Zero for e in eqs]
     ok = res_l == 0 and res_r == 0 and all(e == 0 for e in euler)
+    lattice = None
+    if ctx.numerics:
+        from numerics.convergence import invariants
+        lattice = invariants(quick=ctx.quick)
+        ok = ok and lattice["v = 0"]["conserved_to_rounding"] and lattice["with potential"]["passes"]
     return from_residual(ok, holds="d/dt (psi_L psi_R) is a total z-derivative (its Euler operator "
                          "vanishes), so the integral is constant; with conjugate data the product "
                          "is |psi_L|^2 >= 0",
                          fails="d/dt of the product is not a total derivative",
                          evidence={"rate_of_density": str(density_rate),
-                                   "euler_operator": [str(e) for e in euler]},
+                                   "euler_operator": [str(e) for e in euler],
+                                   **({"lattice_norm": lattice} if lattice else {})},
                          steps=[Step("rate of change of the product density",
                                      r"\partial_t(\psi_L\psi_R) = " + latex(density_rate.subs(
                                          {u: sp.Symbol(r"\psi_L"), w: sp.Symbol(r"\psi_R")})))])

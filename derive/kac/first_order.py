@@ -104,7 +104,19 @@ def _system_check(claim, system, what, constant=False):
 
 @checks("18")
 def check_dirac_system(claim, ctx):
-    return _system_check(claim, lattice_system(), "first-order system")
+    outcome = _system_check(claim, lattice_system(), "first-order system")
+    if ctx.numerics:
+        from derive.diffusive.pauli import combine_numeric
+        from numerics.convergence import kac_study
+        num = kac_study(quick=ctx.quick)
+        outcome.evidence["numeric"] = num
+        outcome.evidence["figures"] = [{
+            "title": "Kac lattice (16) at T = 1 against the printed (18) and the derived damped system",
+            "xlabel": "delta", "ylabel": "max error", "log": True,
+            "series": [{"name": "printed (18)", "coords": list(zip(num["h"], num["error"]))},
+                       {"name": "derived", "coords": list(zip(num["h"], num["derived"]["error"]))}]}]
+        outcome = combine_numeric(outcome, num)
+    return outcome
 
 
 @checks("19")
@@ -145,6 +157,13 @@ def check_constant_solution(claim, ctx):
         rows.append({"epsilon": eps, "lattice": lat.tolist(),
                      "err_printed": float(np.max(np.abs(np.ravel(fp(t_val)) - lat))),
                      "err_limit": float(np.max(np.abs(np.ravel(fl(t_val)) - lat)))})
+    ts = [0.25 * i for i in range(17)]
+    lat_series = [float(lattice_constant_data(a_val, t, 0.01)[0]) for t in ts]
+    figure = {"title": "constant data, a = 1: phi'_1(t) on the lattice (eps = 0.01), printed (20) "
+                       "and the derived limit", "xlabel": "t", "ylabel": "phi'_1", "log": False,
+              "series": [{"name": "lattice", "coords": list(zip(ts, lat_series))},
+                         {"name": "printed (20)", "coords": [(t, float(np.ravel(fp(t))[0])) for t in ts]},
+                         {"name": "derived", "coords": [(t, float(np.ravel(fl(t))[0])) for t in ts]}]}
     return from_residual(
         ok, holds="matches the eps -> 0 limit of the exact lattice solution",
         fails=f"the lattice decays: phi' = A exp(-a t)(cos a t, sin a t); at a t = 2 the printed "
@@ -152,7 +171,8 @@ def check_constant_solution(claim, ctx):
         correction=f"phip1 = {limit[0]}; phip2 = {limit[1]}",
         correction_latex=rf"\phi'_1 = {latex(limit[0])},\quad \phi'_2 = {latex(limit[1])}",
         evidence={"one_step_matrix": str(Tm), "modulus_per_step": str(r), "angle_per_step": str(theta),
-                  "limit": [str(x) for x in limit], "lattice_table_a1_t2": rows},
+                  "limit": [str(x) for x in limit], "lattice_table_a1_t2": rows,
+                  "figures": [figure]},
         steps=[Step("one step for constant data", latex(Tm)),
                Step("per-step modulus and angle", f"r = {latex(r)},\\ \\theta = {latex(theta)}"),
                Step("limit with n = t/eps steps", rf"r^{{t/\varepsilon}} \to e^{{-a t}},\ "

@@ -1,0 +1,81 @@
+"""Lattice engines agree with each other; kernels and studies can say no."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from derive import model
+from entwined.errors import EntwinedError
+from numerics import convergence, kernels
+from numerics.engines import Lattice, fourier_propagate, roll_baseline, run_exact, run_mpmath
+
+
+@pytest.mark.parametrize("env", [model.LEFT, model.RIGHT])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_float_engine_matches_exact_rational(env, periodic):
+    rng = np.random.default_rng(7)
+    u = rng.integers(-9, 9, (2, 11)).astype(float) / 8
+    alpha = rng.integers(1, 8, 11) / 8            # dyadic: exactly representable
+    exact = run_exact(u, [Fraction(a) for a in alpha], 25, env, periodic)
+    fl = Lattice(alpha, env, periodic).run(u, 25)
+    ex = np.array([[float(x) for x in row] for row in exact])
+    assert np.max(np.abs(fl - ex)) <= 1e-14 * max(1.0, np.max(np.abs(ex)))
+
+
+def test_mpmath_engine_matches_float_to_rounding():
+    rng = np.random.default_rng(3)
+    u, alpha = rng.standard_normal((2, 9)), rng.uniform(0.2, 0.8, 9)
+    hp = np.array([[float(x) for x in row] for row in run_mpmath(u, alpha, 40)])
+    assert np.max(np.abs(hp - Lattice(alpha).run(u, 40))) < 1e-12
+
+
+def test_fourier_propagation_matches_direct_iteration():
+    rng = np.random.default_rng(5)
+    u = rng.standard_normal((2, 64))
+    direct = Lattice(np.full(64, 0.3)).run(u, 101, scale=1.1)
+    assert np.max(np.abs(fourier_propagate(u, 0.3, 0.1, 101, scale=1.1) - direct)) < 1e-9
+
+
+def test_roll_baseline_is_the_same_map():
+    rng = np.random.default_rng(2)
+    u, alpha = rng.standard_normal((2, 50)), rng.uniform(0, 1, 50)
+    assert np.allclose(roll_baseline(u, alpha, 13), Lattice(alpha).run(u, 13))
+
+
+def test_normalised_map_is_unitary_at_zero_potential():
+    rng = np.random.default_rng(11)
+    u = rng.standard_normal((2, 40))
+    out = Lattice(np.full(40, 0.5)).run(u, 64, scale=np.sqrt(2))
+    assert abs(np.sum(out**2) / np.sum(u**2) - 1) < 1e-12
+
+
+def test_bad_lattice_input_is_refused():
+    with pytest.raises(EntwinedError, match="alpha"):
+        Lattice(np.array([0.5, 1.5, 0.5]))
+    with pytest.raises(EntwinedError, match="integer"):
+        Lattice(np.full(5, 0.5)).run(np.zeros((2, 5)), 2.5)
+
+
+def test_lattice_converges_to_schroedinger_at_first_order():
+    study = convergence.schroedinger_study(True, quick=True)
+    assert study["passes"] and study["reference_error"] < 1e-10
+    assert 0.8 < study["observed_order"][-1] < 1.6
+
+
+def test_wrong_kernel_is_caught_by_the_numeric_check_alone():
+    """A flipped sign of the potential in the derived PDE fails the eight-step consistency study."""
+    import sympy as sp
+    from derive.diffusive.eight_step import expand_generator
+    from numerics.consistency import eight_step_generator
+    gen, _ = expand_generator(order=4)
+    good = eight_step_generator(gen, model.LEFT, 1.0, quick=True)
+    v = sp.Function("v")(sp.Symbol("z", real=True))
+    bad = {k: g.subs(v, -v) for k, g in gen.items()}
+    wrong = eight_step_generator(bad, model.LEFT, 1.0, quick=True)
+    assert good["passes"] and not wrong["passes"]
+
+
+def test_kac_lattice_rejects_printed_18_and_accepts_derived():
+    study = convergence.kac_study(quick=True)
+    assert not study["passes"] and study["derived"]["passes"]
+    assert min(study["error"]) > 0.1
