@@ -18,7 +18,7 @@ tex:
 	@sh scripts/ensure-tex.sh
 
 report: setup tex
-	$(VENV)/bin/entwined report --output $(REPORT)
+	$(VENV)/bin/entwined report --mutation --output $(REPORT)
 
 verify: setup
 	$(VENV)/bin/entwined verify

@@ -31,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="symbolic checks only (the report then shows no lattice evidence)")
     v = sub.add_parser("verify", parents=[common], help="check every claim; print a table")
     v.add_argument("--json", metavar="PATH", help="also write the result as JSON ('-' = stdout)")
+    mu = sub.add_parser("mutate", parents=[common], help="mutate every claim; report the kill rate")
+    mu.add_argument("--json", metavar="PATH", help="write the full mutation result ('-' = stdout)")
     r = sub.add_parser("report", parents=[common], help="build the PDF verification report")
+    r.add_argument("--mutation", action="store_true",
+                   help="include the mutation-testing section (adds about half a minute)")
     r.add_argument("-o", "--output", default=DEFAULT_REPORT, metavar="PATH",
                    help=f"where the PDF goes (default: {DEFAULT_REPORT})")
     r.add_argument("--tex-only", action="store_true", help="write the .tex source, skip LaTeX")
@@ -85,6 +89,22 @@ def _table(run) -> str:
     return "\n".join(lines)
 
 
+def _mutation_table(result) -> str:
+    lines = [f"{'equation':24s} {'mutants':>7s} {'killed':>6s} {'numeric':>8s}  equivalent"]
+    for e in result["claims"]:
+        num = f"{e['numeric_killed']}/{e['mutants']}" if "numeric_killed" in e else "-"
+        lines.append(f"{e['equation']:24s} {e['mutants']:7d} {e['killed']:6d} {num:>8s}  "
+                     f"{len(e['equivalent'])}")
+    t = result["total"]
+    lines.append("")
+    for sec, v in result["by_section"].items():
+        lines.append(f"{sec}: {v['killed']}/{v['mutants']} killed")
+    lines.append(f"total: {t['killed']}/{t['mutants']} non-equivalent mutants killed "
+                 f"({100 * (t['kill_rate'] or 0):.1f}%), {t['equivalent']} equivalent; numeric "
+                 f"checks alone: {result['numeric']['killed']}/{result['numeric']['mutants']}")
+    return "\n".join(lines)
+
+
 def _run(args) -> int:
     from entwined.claims import load_claims
     from entwined.pipeline import to_json, verify
@@ -103,10 +123,21 @@ def _run(args) -> int:
             if args.json:
                 write_atomic(args.json, payload + "\n")
         return 0 if run.all_hold else 1
+    if args.command == "mutate":
+        from entwined.mutate import run_mutation
+        result = run_mutation(claims, progress=_progress)
+        payload = json.dumps(result, indent=2, default=str)
+        if args.json == "-":
+            print(payload)
+        else:
+            print(_mutation_table(result))
+            if args.json:
+                write_atomic(args.json, payload + "\n")
+        return 0 if result["total"]["killed"] == result["total"]["mutants"] else 1
     from report.build import build_report
     return build_report(claims, args.output, tex_only=args.tex_only,
                         numerics=not args.no_numerics, quick=args.quick, progress=_progress,
-                        command="entwined " + " ".join(sys.argv[1:]))
+                        command="entwined " + " ".join(sys.argv[1:]), mutation=args.mutation)
 
 
 def main(argv=None) -> int:

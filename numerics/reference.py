@@ -51,14 +51,16 @@ def interpolate(values: np.ndarray, n_out: int) -> np.ndarray:
 
 def kac_exact(u0: np.ndarray, length: float, a: float, c: float, T: float, damping: float):
     """d/dt phi = [[c d_z - damping, -a], [a, -c d_z - damping]] phi, exactly per mode."""
+    return linear_exact(u0, length, np.diag([c, -c]).astype(complex),
+                        np.array([[-damping, -a], [a, -damping]], dtype=complex), T)
+
+
+def linear_exact(u0: np.ndarray, length: float, A: np.ndarray, B: np.ndarray, T: float):
+    """d/dt phi = A d/dz phi + B phi (constant 2x2 A, B), exactly per Fourier mode."""
     n = u0.shape[1]
     k = wavenumbers(n, length)
-    A = np.zeros((n, 2, 2), dtype=complex)
-    A[:, 0, 0] = 1j * c * k - damping
-    A[:, 0, 1] = -a
-    A[:, 1, 0] = a
-    A[:, 1, 1] = -1j * c * k - damping
-    w, V = np.linalg.eig(A * T)
+    G = 1j * k[:, None, None] * A[None] + B[None]
+    w, V = np.linalg.eig(G * T)
     expA = np.einsum("kij,kj,kjl->kil", V, np.exp(w), np.linalg.inv(V))
     uh = np.fft.fft(u0, axis=1)
     return np.real(np.fft.ifft(np.einsum("kij,jk->ik", expA, uh), axis=1))

@@ -112,8 +112,28 @@ def context(run, command: str, reproducible: bool) -> dict:
     }
 
 
-def render(run, command: str, reproducible: bool) -> str:
-    return environment().get_template("report.tex.j2").render(**context(run, command, reproducible))
+def render(run, command: str, reproducible: bool, mutation=None) -> str:
+    ctx = context(run, command, reproducible)
+    ctx["mutation"] = _mutation_context(mutation) if mutation else None
+    return environment().get_template("report.tex.j2").render(**ctx)
+
+
+def _mutation_context(result: dict) -> dict:
+    pct = lambda k, n: f"{100 * k / n:.1f}\\%" if n else "n/a"
+    return {
+        "total": result["total"], "numeric": result["numeric"],
+        "total_pct": Tex(pct(result["total"]["killed"], result["total"]["mutants"])),
+        "sections": [{"title": SECTIONS[k], "killed": v["killed"], "mutants": v["mutants"],
+                      "pct": Tex(pct(v["killed"], v["mutants"]))}
+                     for k, v in result["by_section"].items()],
+        "claims": [{"id": e["equation"], "mutants": e["mutants"], "killed": e["killed"],
+                    "numeric": f"{e['numeric_killed']}/{e['mutants']}" if "numeric_killed" in e else "",
+                    "equivalent": len(e["equivalent"])} for e in result["claims"]],
+        "equivalent": [{"id": e["equation"], "kind": r["kind"], "text": r["text"], "reason": r["reason"]}
+                       for e in result["claims"] for r in e["equivalent"]],
+        "survivors": [{"id": e["equation"], "kind": r["kind"], "text": r["text"]}
+                      for e in result["claims"] for r in e["survivors"]],
+    }
 
 
 def _tex_tool() -> list[str] | None:
@@ -160,7 +180,7 @@ def compile_pdf(tex: str, output: Path) -> None:
 
 
 def build_report(claims, output: str, *, tex_only=False, numerics=True, quick=False,
-                 progress=None, command="entwined report") -> int:
+                 progress=None, command="entwined report", mutation=False) -> int:
     from entwined.cli import write_atomic
     from entwined.pipeline import verify
     out = Path(output)
@@ -172,8 +192,14 @@ def build_report(claims, output: str, *, tex_only=False, numerics=True, quick=Fa
               f"Install TeX with: {INSTALL_HINT}", file=sys.stderr)
     reproducible = "SOURCE_DATE_EPOCH" in os.environ
     run = verify(claims, numerics=numerics, quick=quick, progress=progress)
+    mutation_result = None
+    if mutation:
+        from entwined.mutate import run_mutation
+        t0 = time.perf_counter()
+        mutation_result = run_mutation(claims, progress=progress)
+        run.timings["mutation"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    tex = render(run, command, reproducible)
+    tex = render(run, command, reproducible, mutation_result)
     run.timings["render"] = time.perf_counter() - t0
     if tex_only or _tex_tool() is None:
         write_atomic(str(tex_path), tex)

@@ -60,6 +60,11 @@ def _pauli_check(claim, ctx):
         from numerics.consistency import one_step_expansion
         predicted = outcome.evidence["printed_order"]
         num = one_step_expansion(rhs, predicted, quick=ctx.quick)
+        exact_alpha = model_alpha()
+        lhs_num = one_step_expansion(lhs.xreplace({N.alpha: exact_alpha, N.beta: 1 - exact_alpha}),
+                                     predicted, quick=True)
+        num["lhs_max_error"] = max(lhs_num["error"])
+        num["passes"] = num["passes"] and num["lhs_max_error"] < 1e-10
         outcome.evidence["numeric"] = num
         outcome = combine_numeric(outcome, num)
     return outcome

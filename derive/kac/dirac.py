@@ -66,10 +66,25 @@ def check_psi_definition(claim, ctx):
     f1, f2 = F("phip1"), F("phip2")
     J = sp.Matrix([[sp.diff(p, f1), sp.diff(p, f2)], [sp.diff(m, f1), sp.diff(m, f2)]])
     det = sp.simplify(J.det())
-    ok = det != 0 and not det.is_zero
-    return from_residual(bool(ok), holds=f"an invertible linear change of variables (det = {det})",
-                         fails="the combinations are not invertible",
-                         evidence={"jacobian_determinant": str(det)},
+    ok = bool(det != 0 and not det.is_zero)
+    chain = {}
+    if ok:      # (21) is the change of variables that turns (18) into (22)-(23)
+        try:
+            norm = derived_psi(ctx, True)
+        except ValueError:
+            norm, ok = None, False
+        for cid in ("22", "23"):
+            printed = ctx.claims.get(cid)
+            if printed is None or norm is None:
+                continue
+            res = [sp.expand(reduce_on_solutions(l - r, norm)) for l, r in printed.parsed]
+            chain[cid] = [str(r) for r in res]
+            ok = ok and all(r == 0 for r in res)
+    return from_residual(ok, holds=f"an invertible change of variables (det = {det}) that turns the "
+                         "system of exp(a t) phi' into the printed (22)-(23)",
+                         fails="with these combinations the lattice system does not become the "
+                         "printed (22)-(23)" if det != 0 else "the combinations are not invertible",
+                         evidence={"jacobian_determinant": str(det), "residuals_22_23": chain},
                          steps=[Step("Jacobian of (psi_+, psi_-) w.r.t. (phi'_1, phi'_2)", latex(J))])
 
 

@@ -1,0 +1,234 @@
+"""Mutation testing of the verifier: every printed claim is mutated in the ways a transcription
+or a print goes wrong, and the verifier must notice.  A mutant is killed when its verdict differs
+from the unmutated claim's; a mutant that parses to the same formula is equivalent and listed."""
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import replace
+
+import sympy as sp
+
+from entwined.claims import Claim, ClaimSet, _claim_from_entry, split_equation, parse_text
+from entwined.errors import EntwinedError
+from entwined.verdicts import Verdict
+
+SCALE_NAMES = ("D", "a", "c", "alpha", "beta", "delta", "epsilon", "hbar", "m", "v")
+PER_KIND = 4          # at most this many mutants of each kind per equation (deterministic)
+
+
+def _ops(text):
+    toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    return toks
+
+
+def _offset(text, tok):
+    lines = text.split("\n")
+    return sum(len(line) + 1 for line in lines[:tok.start[0] - 1]) + tok.start[1]
+
+
+def mutants_of(text: str) -> list[tuple[str, str]]:
+    """(kind, mutated text) for one 'left = right' equation."""
+    out = []
+    toks = _ops(text)
+    prev = None
+    flips = []
+    for tok in toks:
+        if tok.type == tokenize.OP and tok.string in "+-" and prev is not None and \
+                (prev.type in (tokenize.NAME, tokenize.NUMBER) or prev.string in ")]"):
+            flips.append(tok)
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            prev = tok
+    for tok in flips[:PER_KIND * 2]:
+        i = _offset(text, tok)
+        out.append(("sign flip", text[:i] + ("-" if tok.string == "+" else "+") + text[i + 1:]))
+    names = [t for t in toks if t.type == tokenize.NAME and t.string in SCALE_NAMES]
+    for tok in names[:PER_KIND]:
+        i = _offset(text, tok)
+        out.append(("coefficient doubled", text[:i] + "2*" + text[i:]))
+    for pat, rep in (("z + delta", "z - delta"), ("z - delta", "z + delta"), ("Ep", "Em"),
+                     ("Em", "Ep")):
+        for mt in list(re.finditer(re.escape(pat), text))[:PER_KIND]:
+            out.append(("shift swapped", text[:mt.start()] + rep + text[mt.end():]))
+    for mt in list(re.finditer(r"\bI\*", text))[:PER_KIND]:
+        out.append(("factor i dropped", text[:mt.start()] + text[mt.end():]))
+    return out
+
+
+def dropped_terms(text: str, cid: str) -> list[tuple[str, str]]:
+    lhs, rhs = split_equation(text, cid)
+    expr = parse_text(rhs, cid)
+    if isinstance(expr, sp.MatrixBase):
+        return []
+    terms = sp.Add.make_args(sp.expand(expr))
+    if len(terms) < 2:
+        return []
+    return [("term dropped", f"{lhs} = {sp.sstr(sp.expand(expr) - t)}") for t in terms[:PER_KIND]]
+
+
+def _with_equation(claim: Claim, index: int, text: str) -> Claim:
+    eqs = list(claim.equations)
+    eqs[index] = text
+    entry = {"id": claim.id, "section": claim.section, "title": claim.title,
+             "provenance": claim.provenance, "equations": eqs}
+    for key in ("statement", "order", "ocr", "note"):
+        if getattr(claim, key):
+            entry[key] = getattr(claim, key)
+    return _claim_from_entry(entry, 0)
+
+
+def _same(a: Claim, b: Claim) -> bool:
+    for (l1, r1), (l2, r2) in zip(a.parsed, b.parsed):
+        for x, y in ((l1, l2), (r1, r2)):
+            d = x - y
+            d = sp.expand(d) if not isinstance(d, sp.MatrixBase) else d.applyfunc(sp.expand)
+            if d != 0 and not (isinstance(d, sp.MatrixBase) and d.is_zero_matrix):
+                return False
+    return True
+
+
+def _equivalent_at_order(claim: Claim, mutant: Claim) -> bool:
+    """True when the mutant differs from the printed claim only in terms the printed remainder
+    O(order) already absorbs (so no check may reject it)."""
+    from derive.calculus import DIFFUSIVE, KAC, apply_operators, lowest_weight, truncate
+    from entwined import notation as N
+    if claim.order_expr is None:
+        return False
+    kac = claim.section == "signal-velocity"
+    weights = KAC if kac else DIFFUSIVE
+    order = lowest_weight(claim.order_expr, weights)
+    for (ol, orr), (ml, mr) in zip(claim.parsed, mutant.parsed):
+        diff = (ml - mr) - (ol - orr)
+        if isinstance(diff, sp.MatrixBase):
+            return False
+        if not diff.atoms(sp.core.function.AppliedUndef) - {sp.Function("v")(N.z)}:
+            diff = diff * sp.Function("phip1")(N.z, N.t)      # an operator identity: apply it
+        try:
+            jets = apply_operators(diff, order + 1)
+        except ValueError:
+            return False
+        if kac:
+            jets = sp.expand(jets.xreplace({N.delta: N.c * N.epsilon}))
+        if truncate(jets, weights, order - 1) != 0:
+            return False
+    return True
+
+
+def _fingerprint(outcome) -> tuple:
+    """What a reader would see change: the verdict and the symbolic evidence (not the numerics)."""
+    ev = {k: v for k, v in outcome.evidence.items() if k not in ("numeric", "figures")}
+    return outcome.verdict.value, repr(sorted((k, repr(v)) for k, v in ev.items()))
+
+
+def _numeric_signature(outcome):
+    num = outcome.evidence.get("numeric")
+    if not num:
+        return None
+    return bool(num.get("passes")), tuple(round(e, 6) for e in num.get("error", []))
+
+
+def _killed(original, mutant) -> bool:
+    """Holding claim: the verdict must change.  A claim that already does not hold as printed
+    keeps its verdict under most mutations; there the verifier must show the change in its
+    evidence (the residual, the derived correction stays the same)."""
+    if original[0] == Verdict.HOLDS.value:
+        return mutant[0] != original[0]
+    return mutant != original
+
+
+def _numeric_killed(original, mutant) -> bool:
+    if original is None or mutant is None:
+        return mutant != original
+    if original[0]:
+        return mutant[0] != original[0]
+    return mutant != original
+
+
+def run_mutation(claims: ClaimSet, *, numeric_ids=("9-10", "11", "13", "14", "18"),
+                 progress=None, only=None) -> dict:
+    from derive.registry import Context, load_all
+    registry = load_all()
+    base_ctx = Context(claims=claims.by_id(), numerics=False, quick=True)
+    report = {"claims": [], "by_section": {}}
+    todo = [c for c in claims.claims if c.equations and c.id in registry
+            and (only is None or c.id in only)]
+    for n, claim in enumerate(todo):
+        if progress:
+            progress(n, len(todo), claim)
+        original_outcome = registry[claim.id](claim, base_ctx)
+        original = original_outcome.verdict
+        original_fp = _fingerprint(original_outcome)
+        num_ctx = Context(claims=claims.by_id(), numerics=True, quick=True)
+        original_num = None
+        if claim.id in numeric_ids:
+            original_num = _numeric_signature(registry[claim.id](claim, num_ctx))
+        rows = []
+        for i, text in enumerate(claim.equations):
+            try:
+                candidates = mutants_of(text) + dropped_terms(text, claim.id)
+            except EntwinedError:
+                candidates = mutants_of(text)
+            seen = set()
+            for kind, mtext in candidates:
+                if mtext in seen or mtext == text:
+                    continue
+                seen.add(mtext)
+                row = {"equation_index": i, "kind": kind, "text": mtext}
+                try:
+                    mutant = _with_equation(claim, i, mtext)
+                except EntwinedError as err:
+                    row.update(killed=True, verdict="rejected", reason=str(err))
+                    rows.append(row)
+                    continue
+                if _same(mutant, claim):
+                    row.update(equivalent=True, killed=False, reason="parses to the same formula")
+                    rows.append(row)
+                    continue
+                if _equivalent_at_order(claim, mutant):
+                    row.update(equivalent=True, killed=False,
+                               reason=f"differs only in terms inside the printed O({claim.order})")
+                    rows.append(row)
+                    continue
+                ctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=False, quick=True)
+                try:
+                    outcome = registry[claim.id](mutant, ctx)
+                except Exception as err:          # a crash on a mutant is a kill, but say so
+                    row.update(killed=True, verdict="error", reason=f"{type(err).__name__}: {err}"[:200])
+                    rows.append(row)
+                    continue
+                row.update(verdict=outcome.verdict.value, equivalent=False,
+                           killed=_killed(original_fp, _fingerprint(outcome)))
+                if original_num is not None:
+                    nctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=True, quick=True)
+                    try:
+                        sig = _numeric_signature(registry[claim.id](mutant, nctx))
+                        row["killed_by_numeric"] = _numeric_killed(original_num, sig)
+                    except Exception as err:
+                        row["killed_by_numeric"] = True
+                        row["numeric_error"] = f"{type(err).__name__}"
+                rows.append(row)
+        live = [r for r in rows if not r.get("equivalent")]
+        entry = {"equation": claim.id, "section": claim.section, "original_verdict": original.value,
+                 "mutants": len(live), "killed": sum(r["killed"] for r in live),
+                 "equivalent": [r for r in rows if r.get("equivalent")],
+                 "survivors": [r for r in live if not r["killed"]]}
+        if original_num is not None:
+            entry["numeric_killed"] = sum(bool(r.get("killed_by_numeric")) for r in live)
+        entry["rows"] = rows
+        entry["kill_rate"] = entry["killed"] / entry["mutants"] if entry["mutants"] else None
+        report["claims"].append(entry)
+        sec = report["by_section"].setdefault(claim.section, {"mutants": 0, "killed": 0})
+        sec["mutants"] += entry["mutants"]
+        sec["killed"] += entry["killed"]
+    total = sum(e["mutants"] for e in report["claims"])
+    killed = sum(e["killed"] for e in report["claims"])
+    report["total"] = {"mutants": total, "killed": killed,
+                       "kill_rate": killed / total if total else None,
+                       "equivalent": sum(len(e["equivalent"]) for e in report["claims"])}
+    num = [e for e in report["claims"] if "numeric_killed" in e]
+    report["numeric"] = {"mutants": sum(e["mutants"] for e in num),
+                         "killed": sum(e["numeric_killed"] for e in num)}
+    for sec in report["by_section"].values():
+        sec["kill_rate"] = sec["killed"] / sec["mutants"] if sec["mutants"] else None
+    return report

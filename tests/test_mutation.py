@@ -1,0 +1,19 @@
+"""The verifier can say no: mutants of printed claims are killed."""
+from entwined.claims import load_claims
+from entwined.mutate import mutants_of, run_mutation
+
+
+def test_mutant_kinds_are_generated():
+    kinds = {k for k, _ in mutants_of("phip1(z, t + epsilon) = beta*phip1(z + delta, t) - alpha*phip2(z - delta, t)")}
+    assert {"sign flip", "coefficient doubled", "shift swapped"} <= kinds
+    assert "factor i dropped" in {k for k, _ in mutants_of("I*Derivative(psi_m(z, t), t) = c*psi_m(z, t)")}
+
+
+def test_every_non_equivalent_mutant_is_killed_on_sample_claims():
+    result = run_mutation(load_claims(), only={"1", "13", "17", "25.klein-gordon"})
+    assert result["total"]["mutants"] > 20
+    assert result["total"]["killed"] == result["total"]["mutants"]
+    by_id = {e["equation"]: e for e in result["claims"]}
+    assert by_id["13"]["numeric_killed"] == by_id["13"]["mutants"]
+    # (17): mutations inside the printed O(eps^2) are recognised as equivalent, with the reason
+    assert all("O(epsilon**2)" in r["reason"] for r in by_id["17"]["equivalent"])
