@@ -17,11 +17,24 @@ def observed_orders(hs, errors):
             if errors[i] > 0 and errors[i + 1] > 0 else None for i in range(len(hs) - 1)]
 
 
+def fitted_slope(hs, errors) -> float | None:
+    """Least-squares slope of log(error) against log(h) over the finest half of the sequence."""
+    pts = [(math.log(h), math.log(e)) for h, e in zip(hs, errors) if e > 0]
+    pts = pts[len(pts) // 2 - 1:] if len(pts) > 3 else pts
+    if len(pts) < 2:
+        return None
+    mx = sum(x for x, _ in pts) / len(pts)
+    my = sum(y for _, y in pts) / len(pts)
+    sxx = sum((x - mx)**2 for x, _ in pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / sxx if sxx else None
+
+
 def study(hs, errors, predicted: float, tolerance: float = 0.3) -> dict:
     orders = observed_orders(hs, errors)
     last = orders[-1]
     return {"h": list(hs), "error": [float(e) for e in errors], "observed_order": orders,
-            "predicted_order": predicted, "passes": last is not None and last >= predicted - tolerance}
+            "fitted_slope": fitted_slope(hs, errors), "predicted_order": predicted,
+            "passes": last is not None and last >= predicted - tolerance}
 
 
 def one_step_expansion(matrix_rhs, predicted_order: float, env=model.LEFT, quick=False) -> dict:

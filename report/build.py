@@ -35,7 +35,9 @@ def _numeric_table(num: dict) -> dict:
         rows.append({"h": f"{h:.4g}", "error": f"{num['error'][i]:.3e}",
                      "order": "" if order is None else f"{order:.2f}"})
     coords = " ".join(f"({h:.6g},{e:.6g})" for h, e in zip(num["h"], num["error"]) if e > 0)
+    slope = num.get("fitted_slope")
     return {"rows": rows, "coords": coords, "what": num["what"],
+            "slope": "n/a" if slope is None else f"{slope:.2f}",
             "predicted": num["predicted_order"], "passes": num["passes"]}
 
 

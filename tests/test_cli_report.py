@@ -92,3 +92,14 @@ def test_no_tex_writes_tex_and_exits_nonzero(tmp_path):
     assert proc.returncode == 2
     assert (tmp_path / "r.tex").exists() and not (tmp_path / "r.pdf").exists()
     assert "apt-get install" in proc.stderr
+
+
+def test_latex_error_is_reported_in_one_line_and_no_pdf_left(tmp_path, require_tex, monkeypatch):
+    """A template that LaTeX rejects: the user sees the log line; no PDF is moved into place."""
+    from entwined.errors import EntwinedError
+    from report.build import compile_pdf
+    out = tmp_path / "bad.pdf"
+    with pytest.raises(EntwinedError) as err:
+        compile_pdf("\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}", out)
+    assert "Undefined control sequence" in str(err.value) and "\n" not in str(err.value)
+    assert not out.exists() and not list(tmp_path.iterdir())
