@@ -17,12 +17,20 @@ from entwined.errors import EntwinedError
 DEFAULT_REPORT = "out/entwined-report.pdf"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (as every other error of the tool)."""
+
+    def error(self, message):
+        print(f"entwined: error: {message}; see 'entwined --help'", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="entwined", description=(
+    p = _Parser(prog="entwined", description=(
         "Verify the algebra of Ord & Mann, 'Entwined Pairs and Schroedinger's Equation' "
         "(quant-ph/0206095) against the lattice model, and write a PDF report."))
-    sub = p.add_subparsers(dest="command", required=True)
-    common = argparse.ArgumentParser(add_help=False)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    common = _Parser(add_help=False)
     common.add_argument("--claims", metavar="FILE",
                         help="claims file (TOML) to verify instead of the bundled transcription")
     common.add_argument("--quick", action="store_true",
@@ -33,6 +41,19 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--json", metavar="PATH", help="also write the result as JSON ('-' = stdout)")
     mu = sub.add_parser("mutate", parents=[common], help="mutate every claim; report the kill rate")
     mu.add_argument("--json", metavar="PATH", help="write the full mutation result ('-' = stdout)")
+    la = sub.add_parser("lattice", help="run the lattice model itself (Gaussian packet) and "
+                        "compare with the continuum")
+    la.add_argument("--section", choices=("diffusive", "kac"), default="diffusive")
+    la.add_argument("--delta", default="0.0625", help="space step (> 0)")
+    la.add_argument("--sites", default="256", help="number of lattice sites (periodic)")
+    la.add_argument("--steps", default="256", help="number of time steps (whole; diffusive: multiple of 8)")
+    la.add_argument("--D", default="0.5", help="diffusion constant of (3) (> 0)")
+    la.add_argument("--potential", default="0", help="v(z) as a formula in z, e.g. '2*cos(z)'")
+    la.add_argument("--alpha", default=None, help="constant reversal probability in [0, 1] "
+                    "instead of the canonical ensemble (5)")
+    la.add_argument("--a", default="1", help="Kac section: inverse mean free time (> 0)")
+    la.add_argument("--c", default="1", help="Kac section: signal velocity (> 0)")
+    la.add_argument("--output", metavar="CSV", help="write z, phi1, phi2 at the final time")
     r = sub.add_parser("report", parents=[common], help="build the PDF verification report")
     r.add_argument("--mutation", action="store_true",
                    help="include the mutation-testing section (adds about half a minute)")
@@ -106,6 +127,20 @@ def _mutation_table(result) -> str:
 
 
 def _run(args) -> int:
+    if args.command == "lattice":
+        from numerics.simulate import csv_text, run
+        if args.output:
+            write_atomic(args.output, "")     # fail on an unwritable path before the work
+            Path(args.output).unlink()
+        summary = run(args)
+        profile = summary.pop("profile")
+        for key, value in summary.items():
+            print(f"{key}: {value}")
+        if args.output:
+            write_atomic(args.output, csv_text(profile))
+            print(f"wrote {args.output}")
+        return 0
+
     from entwined.claims import load_claims
     from entwined.pipeline import to_json, verify
 

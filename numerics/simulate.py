@@ -1,0 +1,117 @@
+"""`entwined lattice`: run the lattice model itself with user parameters, validated up front."""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import sympy as sp
+
+from derive import model
+from entwined import notation as N
+from entwined.errors import EntwinedError
+from numerics import reference
+from numerics.engines import Lattice
+
+REFERENCE_MAX_SITES = 2048
+
+
+def positive(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise EntwinedError(f"--{name} must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise EntwinedError(f"--{name} must be positive, got {text}")
+    return value
+
+
+def whole(name: str, text: str, minimum: int = 0) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise EntwinedError(f"--{name} must be a whole number, got {text!r}") from None
+    if value < minimum:
+        raise EntwinedError(f"--{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def memory_limit_sites() -> int:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        total = 8 << 30
+    return int(total // 4 // (8 * 2 * 6))      # six (2, N) float64 work arrays in a quarter of RAM
+
+
+def potential_function(text: str):
+    from entwined.claims import parse_text
+    from entwined.errors import ClaimError
+    try:
+        expr = parse_text(text, "--potential")
+    except ClaimError as err:
+        raise EntwinedError(str(err).replace("claim --potential: ", "--potential: ").split("; ")[0]
+                            + "; write v(z) with z, numbers and functions such as cos, exp") from None
+    extra = expr.free_symbols - {N.z}
+    if extra or expr.atoms(sp.core.function.AppliedUndef):
+        raise EntwinedError(f"--potential may only use z, got {text!r}")
+    fn = sp.lambdify(N.z, expr, "numpy")
+    return lambda zz: np.broadcast_to(np.asarray(fn(zz), dtype=float), np.shape(zz))
+
+
+def run(args) -> dict:
+    delta = positive("delta", args.delta)
+    sites = whole("sites", args.sites, 3)
+    steps = whole("steps", args.steps, 0)
+    if sites > memory_limit_sites():
+        raise EntwinedError(f"a lattice of {sites} sites does not fit in memory here; use at most "
+                            f"{memory_limit_sites()} sites")
+    z = (np.arange(sites) - sites // 2) * delta
+    length = sites * delta
+    psi0 = np.exp(-z**2) * np.exp(2j * z)
+    u0 = np.array([psi0.imag, psi0.real])
+    summary = {"sites": sites, "delta": delta, "steps": steps}
+    if args.section == "diffusive":
+        D = positive("D", args.D)
+        eps = delta**2 / (2 * D)
+        if steps % 8:
+            raise EntwinedError(f"--steps must be a multiple of 8 for the diffusive section "
+                                f"(the finite rotation repeats every 8 steps), got {steps}")
+        vfun = potential_function(args.potential)
+        if args.alpha is not None:
+            alpha_value = float(args.alpha) if _is_number(args.alpha) else None
+            if alpha_value is None or not 0 <= alpha_value <= 1:
+                raise EntwinedError(f"--alpha must lie in [0, 1], got {args.alpha}")
+            alpha = np.full(sites, alpha_value)
+        else:
+            alpha = 0.5 * (1 + np.tanh(vfun(z) * eps))
+        u = Lattice(alpha).run(u0, steps, scale=math.sqrt(2.0))
+        T = steps * eps
+        summary.update(epsilon=eps, T=T, norm_initial=float(np.sum(u0**2) * delta),
+                       norm_final=float(np.sum(u**2) * delta))
+        if sites <= REFERENCE_MAX_SITES and args.alpha is None:
+            ref = reference.schroedinger_potential(psi0, length, D, vfun, T)
+            summary["max_difference_from_continuum_14"] = float(np.max(np.abs(u[1] + 1j * u[0] - ref)))
+    else:
+        a, c = positive("a", args.a), positive("c", args.c)
+        eps = delta / c
+        if a * eps > 1:
+            raise EntwinedError(f"alpha = a*epsilon = {a * eps:g} exceeds 1; use a smaller --delta")
+        u = Lattice(np.full(sites, a * eps)).run(u0, steps)
+        summary.update(epsilon=eps, T=steps * eps)
+    summary["profile"] = {"z": z, "phi1": u[0], "phi2": u[1]}
+    return summary
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def csv_text(profile) -> str:
+    rows = ["z,phi1,phi2"] + [f"{a:.10g},{b:.10g},{c:.10g}" for a, b, c in
+                              zip(profile["z"], profile["phi1"], profile["phi2"])]
+    return "\n".join(rows) + "\n"
