@@ -42,10 +42,50 @@ def main():
         print(f"section {name}: every symbolic check (derivations + comparisons): "
               f"{best(lambda: section(name)):.3f} s")
 
+    import subprocess
+    import sys
+    code = ("import time, sympy\nfrom derive.registry import Context, load_all\n"
+            "from entwined.claims import load_claims\ncl = load_claims(); checks = load_all()\n"
+            "ctx = Context(claims=cl.by_id(), numerics=False)\nt0 = time.perf_counter()\n"
+            "[checks[c.id](c, ctx) for c in cl.claims if c.section == 'diffusive-scaling']\n"
+            "print(time.perf_counter() - t0)")
+    cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
+    print(f"section diffusive-scaling, first run in a fresh process (includes SymPy's first-call "
+          f"costs): {float(cold):.3f} s")
+
     from entwined.pipeline import verify
     from report.build import render
     run = verify(claims, numerics=False)
     print(f"report render (LaTeX source, no numerics): {best(lambda: render(run, 'bench', True)):.3f} s")
+    import tempfile
+    from pathlib import Path
+    from report.build import _tex_tool, compile_pdf
+    if _tex_tool():
+        tex = render(run, "bench", True)
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            compile_pdf(tex, Path(tmp) / "r.pdf")
+            print(f"report LaTeX build (no numerics): {time.perf_counter() - t0:.2f} s")
+
+    from numerics.engines import Lattice, roll_baseline
+    import numpy as np
+    rng = np.random.default_rng(0)
+    n, steps = 10_000, 400
+    u, alpha = rng.standard_normal((2, n)), rng.uniform(0.2, 0.8, n)
+    lat = Lattice(alpha)
+    t_engine = best(lambda: lat.run(u, steps))
+    t_roll = best(lambda: roll_baseline(u, alpha, steps))
+    print(f"lattice throughput, {n} sites: engine {n * steps / t_engine:.3g} site-updates/s, "
+          f"np.roll baseline {n * steps / t_roll:.3g} site-updates/s, ratio {t_roll / t_engine:.2f}x")
+
+    from entwined.cli import main as cli_main
+    import contextlib
+    import io
+    with contextlib.redirect_stdout(io.StringIO()):
+        t0 = time.perf_counter()
+        cli_main(["verify"])
+        t_verify = time.perf_counter() - t0
+    print(f"entwined verify (symbolic and numeric, default): {t_verify:.1f} s")
 
 
 if __name__ == "__main__":

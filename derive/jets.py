@@ -53,7 +53,21 @@ class JetAlgebra:
         return self.ring.from_dict({m: c for m, c in p.items() if self.weight(m) <= n})
 
     def mul(self, p, q):
-        return self.truncate(p * q)
+        """p * q without forming the terms the truncation would drop (the hot loop)."""
+        n, wt = self.spec.order, self.weight
+        if len(p) > len(q):
+            p, q = q, p
+        qs = sorted(((wt(m), m, c) for m, c in q.items()), key=lambda x: x[0])
+        out = {}
+        get = out.get
+        for m1, c1 in p.items():
+            room = n - wt(m1)
+            for w2, m2, c2 in qs:
+                if w2 > room:
+                    break
+                m = tuple(a + b for a, b in zip(m1, m2))
+                out[m] = get(m, 0) + c1 * c2
+        return self.ring.from_dict({m: c for m, c in out.items() if c})
 
     def jet(self, name: str):
         """f(z0 + s) as a truncated series in s."""
