@@ -78,6 +78,14 @@ def main():
     print(f"lattice throughput, {n} sites: engine {n * steps / t_engine:.3g} site-updates/s, "
           f"np.roll baseline {n * steps / t_roll:.3g} site-updates/s, ratio {t_roll / t_engine:.2f}x")
 
+    from numerics import montecarlo as mc
+    n_paths = 1_000_000
+    t0 = time.perf_counter()
+    mc.sample(n_paths, 32, mc.ConstantAlpha(0.5), seed=1)
+    t_mc = time.perf_counter() - t0
+    print(f"Monte Carlo: {n_paths} entwined paths of 32 steps on 2 workers in {t_mc:.1f} s "
+          f"({n_paths / t_mc:.3g} paths/s, {60 * n_paths / t_mc:.3g} per minute)")
+
     from entwined.cli import main as cli_main
     import contextlib
     import io

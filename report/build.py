@@ -48,14 +48,14 @@ def _figures(evidence: dict) -> list[dict]:
             f"({float(x):.6g},{float(y):.6g})" for x, y in s["coords"]
             if not fig.get("log") or (float(x) > 0 and float(y) > 0))} for s in fig["series"]]
         out.append({"title": fig["title"], "xlabel": fig["xlabel"], "ylabel": fig["ylabel"],
-                    "log": bool(fig.get("log")), "series": series})
+                    "log": bool(fig.get("log")), "marks": bool(fig.get("marks")), "series": series})
     return out
 
 
 def _evidence_lines(evidence: dict) -> list[str]:
     lines = []
     for key, value in evidence.items():
-        if key in ("numeric", "figures"):
+        if key in ("numeric", "figures", "monte_carlo"):
             continue
         text = str(value)
         lines.append(f"{key}: {text[:400]}{' ...' if len(text) > 400 else ''}")

@@ -48,14 +48,43 @@ def compare_recurrences(claim, env):
                          evidence=evidence, steps=steps)
 
 
+def with_monte_carlo(outcome, claim, ctx):
+    """The sampled entwined-path process must reproduce the printed recurrence exactly when it
+    holds (and reject it when it does not)."""
+    if not ctx.numerics:
+        return outcome
+    from derive.diffusive.pauli import combine_numeric
+    from derive.stochastic import montecarlo_checks as mcc
+    num = mcc.against_printed(claim.id, claim.parsed, ctx)
+    prof = num.pop("profile", None)
+    num.update(observed_order=[None], predicted_order="n/a", h=[], error=[])
+    outcome.evidence["monte_carlo"] = num
+    if prof:
+        outcome.evidence["figures"] = [{
+            "title": f"{prof['component']} at t = {prof['t']} eps: ensemble average of "
+                     f"{num['n_paths']} entwined paths and the printed recurrence (alpha = {mcc.ALPHA})",
+            "xlabel": "z / delta", "ylabel": prof["component"], "log": False, "marks": True,
+            "series": [{"name": "Monte Carlo", "coords": list(zip(prof["z"], prof["monte_carlo"]))},
+                       {"name": "recurrence", "coords": list(zip(prof["z"], prof["recurrence"]))}]}]
+    agrees = num["passes"] == (outcome.verdict == Verdict.HOLDS)
+    tail = (f"; Monte Carlo of the path process: max |z| = {num.get('max_z', float('nan')):.2f} "
+            f"(threshold {num.get('threshold', float('nan')):.2f})")
+    if agrees:
+        outcome.detail += tail
+    else:
+        outcome.verdict = Verdict.UNPROVEN
+        outcome.detail = "the rules and the sampled process disagree" + tail
+    return outcome
+
+
 @checks("1")
 def check_left(claim, ctx):
-    return compare_recurrences(claim, model.LEFT)
+    return with_monte_carlo(compare_recurrences(claim, model.LEFT), claim, ctx)
 
 
 @checks("2")
 def check_right(claim, ctx):
-    return compare_recurrences(claim, model.RIGHT)
+    return with_monte_carlo(compare_recurrences(claim, model.RIGHT), claim, ctx)
 
 
 @checks("1-2.block-diagonal")
@@ -77,7 +106,23 @@ def check_block_diagonal(claim, ctx):
 
 @checks("1-2.corner-probability")
 def check_corner_probability(claim, ctx):
-    """Printed (1)-(2) weight every scattering term by alpha; the path process itself is not sampled."""
+    """Turn rates along the sampled envelopes, by direction of motion (left- and right-hand)."""
+    if ctx.numerics:
+        from derive.stochastic import montecarlo_checks as mcc
+        stats = mcc.corner_statistics(ctx)
+        scaling = mcc.error_scaling(ctx)
+        worst = max(abs(v["z"]) for v in stats.values())
+        ok = worst < 4.0
+        return from_residual(
+            ok, holds=f"on both envelopes both corner hands occur at rate alpha = {mcc.ALPHA} "
+                      f"(max |z| = {worst:.2f}); the ensemble error shrinks as N^{scaling['fitted_slope']:.2f}",
+            fails=f"corner rates differ from alpha (max |z| = {worst:.2f})",
+            evidence={"corner_rates": stats, "error_vs_paths": scaling,
+                      "figures": [{"title": "RMS deviation of the ensemble average from (1) against "
+                                            "the number of paths (slope -1/2 expected)",
+                                   "xlabel": "paths", "ylabel": "RMS deviation", "log": True,
+                                   "series": [{"name": "Monte Carlo", "coords": list(zip(
+                                       scaling["n_paths"], scaling["rms_error"]))}]}]})
     weights = []
     for cid in ("1", "2"):
         printed = ctx.claims.get(cid)
@@ -91,3 +136,33 @@ def check_corner_probability(claim, ctx):
                    "a property of the path process: needs sampling of entwined paths; printed "
                    f"(1)-(2) {'are' if consistent else 'are NOT'} consistent with it",
                    {"scattering_weights": weights, "consistent_with_printed": consistent})
+
+
+@checks("5.stochastic-potential")
+def check_potential_process(claim, ctx):
+    """Sample the process with alpha(z) of (5) and hold its envelopes against (1)-(2) with
+    alpha taken at each corner's own site."""
+    if not ctx.numerics:
+        return Outcome(Verdict.UNPROVEN, "needs the Monte Carlo of the path process (numerics off)")
+    from derive.stochastic import montecarlo_checks as mcc
+    results = {cid: mcc.against_printed(cid, ctx.claims[cid].parsed, ctx, mcc.POTENTIAL, "potential")
+               for cid in ("1", "2") if cid in ctx.claims}
+    if len(results) < 2:
+        return Outcome(Verdict.UNPROVEN, "claims (1) and (2) are needed for this comparison")
+    worst = max(r["max_z"] for r in results.values())
+    ok = all(r["passes"] for r in results.values())
+    p = mcc.POTENTIAL
+    evidence = {cid: {k: v for k, v in r.items() if k != "profile"} for cid, r in results.items()}
+    evidence["potential"] = {"v(z)": f"{p.amplitude} cos(2 pi z / {p.wavelength} delta)", "epsilon": p.epsilon}
+    prof = results["1"]["profile"]
+    evidence["figures"] = [{
+        "title": f"{prof['component']} at t = {prof['t']} eps with alpha(z) of (5): process against (1)",
+        "xlabel": "z / delta", "ylabel": prof["component"], "log": False, "marks": True,
+        "series": [{"name": "Monte Carlo", "coords": list(zip(prof["z"], prof["monte_carlo"]))},
+                   {"name": "(1) with alpha(z)", "coords": list(zip(prof["z"], prof["recurrence"]))}]}]
+    return from_residual(
+        ok, holds=f"with alpha(z) the sampled envelopes obey (1)-(2) (max |z| = {worst:.2f})",
+        fails=(f"with alpha(z) the sampled envelopes do not obey (1)-(2) with alpha at the corner "
+               f"(max |z| = {worst:.1f}): the return path's corners sit at mirror images of the "
+               "forward events, where alpha differs"),
+        evidence=evidence)

@@ -1,0 +1,229 @@
+"""Monte Carlo of the entwined-pair process itself (Fig. 1), tallied on its two envelopes.
+
+The process, as the paper describes it, with the conventions it leaves open decided here:
+- the particle starts at the origin moving in +z (a fixed direction: averaging over both
+  directions would cancel the charge field) and its first step is certain; stochastic events
+  occur at lattice points from t = epsilon on, with probability alpha(z) at the particle's site;
+- events alternate: direction reversal, marker, reversal, marker, ...; the forward path is
+  stopped at the first marker at or after the return time t_R;
+- the return path runs back in time through the markers on the light cones, so consecutive
+  anchors (origin, markers) bound closed light-cone rectangles: forward on one pair of sides
+  (charge +1), backward on the other (charge -1).  Densities are tallied only for t <= t_R,
+  where every rectangle is complete, so the turnaround cannot bias the field;
+- a density is indexed at the tail of its link, by the direction it leaves in: phi'_1(z, t)
+  is the charge on the link from (z, t) to (z - delta, t + epsilon), phi'_2 on the link to
+  (z + delta, t + epsilon); phi'_3, phi'_4 the same on the right envelope.  This is the
+  indexing under which (1)-(2) hold as printed (a corner at z turns the charge arriving from
+  z -+ delta into the link leaving z), and it puts alpha at the corner's own site, the "target
+  site" convention of derive/; with head indexing the scattering sources would sit at
+  z +- delta on the same side (tested in tests/test_montecarlo.py).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+
+def _sample_chunk(n_paths: int, steps: int, alpha_of_z, seed) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Sums and sums of squares of the four densities over one chunk of paths."""
+    rng = np.random.default_rng(seed)
+    width = 2 * steps + 1
+    # forward process until every path has a marker at or after t_R = steps
+    pos = np.zeros(n_paths, dtype=np.int64)
+    count = np.zeros(n_paths, dtype=np.int64)            # events so far
+    last_marker = np.zeros(n_paths, dtype=np.int64)
+    direction = np.ones(n_paths, dtype=np.int64)
+    event_times = []                                      # per time: event mask
+    t = 0
+    done = np.zeros(n_paths, dtype=bool)
+    while True:
+        # step t -> t + 1 happens with the current direction; events happen at times t >= 1
+        pos = pos + direction
+        t += 1
+        a = alpha_of_z(pos)
+        ev = (rng.random(n_paths) < a) & ~done
+        event_times.append(ev)
+        count = count + ev
+        reversal = ev & (count % 2 == 1)
+        marker = ev & (count % 2 == 0)
+        direction = np.where(reversal, -direction, direction)
+        last_marker = np.where(marker, t, last_marker)
+        done |= marker & (t >= steps)
+        if done.all():
+            break
+    E = np.array(event_times, dtype=bool).T               # (paths, horizon): event at time 1..H
+    H = E.shape[1]
+    c = np.concatenate([np.zeros((n_paths, 1), dtype=np.int64), np.cumsum(E, axis=1)], axis=1)
+    c = c[:, :steps]                                      # events at times <= s, for steps s < S
+    k = c // 2                                            # rectangle index of step s
+    phase = c % 2                                         # 0: before its reversal, 1: after
+    d_k = np.where(k % 2 == 0, 1, -1)                     # first-leg direction of rectangle k
+    # times of events: the j-th event (1-based) at time ev_time[:, j-1]
+    idx = np.argsort(~E, axis=1, kind="stable")           # event columns first, in time order
+    n_ev = E.sum(axis=1)
+    ev_time = idx + 1                                     # valid for j < n_ev
+    jmax = ev_time.shape[1]
+
+    def event_time(j):                                    # j: 0-based event number, per (path, s)
+        j = np.minimum(j, jmax - 1)
+        return np.take_along_axis(ev_time, j, axis=1)
+
+    anchor = np.where(k == 0, 0, event_time(np.maximum(2 * k - 1, 0)))     # marker k at event 2k
+    reversal_t = event_time(2 * k)                        # reversal of rectangle k: event 2k+1
+    end_t = event_time(2 * k + 1)                         # marker closing rectangle k
+    a_len = reversal_t - anchor
+    b_len = end_t - reversal_t
+    s = np.arange(steps)[None, :]
+    tau = s - anchor
+    # left side: return path if d_k = +1 (b legs first, moving -z), forward if d_k = -1
+    first_left = np.where(d_k == 1, b_len, a_len)
+    dir_left = np.where(tau < first_left, -1, 1)
+    q_left = -d_k
+    first_right = np.where(d_k == 1, a_len, b_len)
+    dir_right = np.where(tau < first_right, 1, -1)
+    q_right = d_k
+    del phase
+    sums = np.zeros((4, steps, width))
+    squares = np.zeros((4, steps, width))
+    for dirs, q, (minus, plus) in ((dir_left, q_left, (0, 1)), (dir_right, q_right, (2, 3))):
+        p_before = np.concatenate([np.zeros((n_paths, 1), dtype=np.int64),
+                                   np.cumsum(dirs, axis=1)[:, :-1]], axis=1)
+        tail = p_before + steps                           # site index the link leaves, at time s
+        time = np.broadcast_to(s, tail.shape)
+        for comp, sel in ((minus, dirs == -1), (plus, dirs == 1)):
+            flat = (time[sel] * width + tail[sel])
+            qv = q[sel].astype(float)
+            tot = np.bincount(flat, weights=qv, minlength=steps * width)
+            # each path crosses a link at most once, so sum of q^2 = number of crossings
+            sq = np.bincount(flat, minlength=steps * width).astype(float)
+            sums[comp] += tot.reshape(steps, width)
+            squares[comp] += sq.reshape(steps, width)
+    stats = {"envelope_turns": _turn_counts(dir_left, dir_right)}
+    return sums, squares, stats
+
+
+def _turn_counts(dir_left, dir_right):
+    """Corner statistics along the envelopes: turns and opportunities by direction of motion."""
+    out = {}
+    for name, dirs in (("left", dir_left), ("right", dir_right)):
+        prev, nxt = dirs[:, :-1], dirs[:, 1:]
+        for label, moving in (("moving +z", 1), ("moving -z", -1)):
+            at = prev == moving
+            out[f"{name} {label}"] = (int((at & (nxt != prev)).sum()), int(at.sum()))
+    return out
+
+
+def sample(n_paths: int, steps: int, alpha_of_z, seed: int = 2002, workers: int | None = None,
+           chunk: int = 50_000) -> dict:
+    """Ensemble means and standard errors of the four densities from n_paths entwined paths."""
+    seeds = np.random.SeedSequence(seed).spawn(max(1, -(-n_paths // chunk)))
+    sizes = [min(chunk, n_paths - i * chunk) for i in range(len(seeds))]
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers > 1 and len(seeds) > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            parts = list(pool.map(_sample_chunk, sizes, [steps] * len(sizes),
+                                  [alpha_of_z] * len(sizes), seeds))
+    else:
+        parts = [_sample_chunk(n, steps, alpha_of_z, sd) for n, sd in zip(sizes, seeds)]
+    sums = sum(p[0] for p in parts)
+    squares = sum(p[1] for p in parts)
+    turns = {}
+    for p in parts:
+        for key, (k, n) in p[2]["envelope_turns"].items():
+            tk, tn = turns.get(key, (0, 0))
+            turns[key] = (tk + k, tn + n)
+    mean = sums / n_paths
+    var = np.maximum(squares / n_paths - mean**2, 0.0)
+    return {"mean": mean, "stderr": np.sqrt(var / n_paths), "n_paths": n_paths, "steps": steps,
+            "turns": turns}
+
+
+class ConstantAlpha:
+    """alpha independent of z (picklable, for the worker processes)."""
+
+    def __init__(self, alpha: float):
+        self.alpha = float(alpha)
+
+    def __call__(self, pos):
+        return self.alpha
+
+
+class CanonicalAlpha:
+    """alpha(z) of (5) with v(z) = amplitude cos(2 pi z / wavelength) in lattice units."""
+
+    def __init__(self, amplitude: float, wavelength: float, epsilon: float):
+        self.amplitude, self.wavelength, self.epsilon = amplitude, wavelength, epsilon
+
+    def __call__(self, pos):
+        v = self.amplitude * np.cos(2 * np.pi * np.asarray(pos) / self.wavelength)
+        return 0.5 * (1 + np.tanh(v * self.epsilon))
+
+
+def recurrence_from_printed(pairs, alpha_sites: np.ndarray):
+    """The printed recurrence as numeric stencil rows {target: [(source, offset, coeff[site])]}.
+
+    Coefficients may be any expression in alpha and beta (a mutant may double one); alpha is
+    taken at the target site.  Returns None when the printed form is not a one-step recurrence."""
+    import sympy as sp
+    from entwined import notation as N
+    rows = {}
+    for lhs, rhs in pairs:
+        if not (hasattr(lhs, "func") and lhs.args == (N.z, N.t + N.epsilon)):
+            return None
+        for term in sp.Add.make_args(sp.expand(rhs)):
+            fields = [f for f in term.atoms(sp.core.function.AppliedUndef) if f.func != N.v]
+            if len(fields) != 1 or fields[0].args[1] != N.t:
+                return None
+            offset = sp.simplify((fields[0].args[0] - N.z) / N.delta)
+            if not offset.is_integer:
+                return None
+            coeff = sp.lambdify(N.alpha, (term / fields[0]).xreplace({N.beta: 1 - N.alpha}), "numpy")
+            c = np.broadcast_to(np.asarray(coeff(alpha_sites), dtype=float), alpha_sites.shape)
+            rows.setdefault(lhs.func.__name__, []).append((fields[0].func.__name__, int(offset), c))
+    return rows
+
+
+def iterate_printed(rows, initial: dict, steps: int, width: int):
+    """Iterate a printed recurrence on a finite lattice (zero outside), from t = 0."""
+    names = sorted(set(rows) | {s for r in rows.values() for s, _, _ in r})
+    u = {n: np.zeros(width) for n in names}
+    for (name, site), value in initial.items():
+        u[name][site] = value
+    out = [{n: u[n].copy() for n in names}]
+    for _ in range(steps - 1):
+        new = {n: np.zeros(width) for n in names}
+        for target, terms in rows.items():
+            for source, offset, c in terms:
+                shifted = np.zeros(width)
+                if offset >= 0:
+                    shifted[:width - offset] = u[source][offset:]
+                else:
+                    shifted[-offset:] = u[source][:width + offset]
+                new[target] += c * shifted
+        u = new
+        out.append({n: u[n].copy() for n in names})
+    return out
+
+
+def compare(result: dict, exact: list, components: dict, threshold: float | None = None) -> dict:
+    """max |MC - exact| / standard error over every site and time with data, and where."""
+    from statistics import NormalDist
+    worst, where, n_sites = 0.0, None, 0
+    for name, comp in components.items():
+        for t in range(result["steps"]):
+            mc, se = result["mean"][comp, t], result["stderr"][comp, t]
+            ex = exact[t][name]
+            # a link no sampled path crossed (or crossed by all with one charge) has no sample
+            # variance; one path's worth, 1/N, is the resolution of the ensemble there
+            se = np.maximum(se, 1.0 / result["n_paths"])
+            live = (se > 1.0 / result["n_paths"]) | (np.abs(ex) > 0) | (mc != 0)
+            n_sites += int(live.sum())
+            z = np.abs(mc - ex)[live] / se[live]
+            if z.size and z.max() > worst:
+                worst, where = float(z.max()), [name, t]
+    if threshold is None:        # two-sided, family-wise 0.1 % over all sites (Bonferroni)
+        threshold = NormalDist().inv_cdf(1 - 0.0005 / max(n_sites, 1))
+    return {"max_z": worst, "where": where, "threshold": threshold, "sites": n_sites,
+            "passes": worst < threshold}
