@@ -33,11 +33,12 @@ def against_printed(claim_id, pairs, ctx, alpha_fn=None, label="const") -> dict:
     out = mc.compare(res, exact, COMPONENTS[claim_id])
     out.update(n_paths=res["n_paths"], steps=STEPS, alpha=label if label != "const" else ALPHA,
                what="max |ensemble average - printed recurrence| / standard error over all sites")
-    t = STEPS - 1
+    t = 8                                   # a time where the signal is well above the noise
     name, comp = next(iter(COMPONENTS[claim_id].items()))
-    out["profile"] = {"z": sites.tolist(), "monte_carlo": res["mean"][comp, t].tolist(),
-                      "recurrence": exact[t][name].tolist(), "stderr": res["stderr"][comp, t].tolist(),
-                      "component": name, "t": t}
+    live = (sites - t) % 2 == 0            # the sublattice the point source reaches at time t
+    out["profile"] = {"z": sites[live].tolist(), "monte_carlo": res["mean"][comp, t][live].tolist(),
+                      "recurrence": exact[t][name][live].tolist(),
+                      "stderr": res["stderr"][comp, t][live].tolist(), "component": name, "t": t}
     return out
 
 
