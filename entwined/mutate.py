@@ -117,12 +117,13 @@ def _equivalent_at_order(claim: Claim, mutant: Claim) -> bool:
 
 def _fingerprint(outcome) -> tuple:
     """What a reader would see change: the verdict and the symbolic evidence (not the numerics)."""
-    ev = {k: v for k, v in outcome.evidence.items() if k not in ("numeric", "figures")}
+    ev = {k: v for k, v in outcome.evidence.items()
+          if k not in ("numeric", "figures", "monte_carlo")}
     return outcome.verdict.value, repr(sorted((k, repr(v)) for k, v in ev.items()))
 
 
 def _numeric_signature(outcome):
-    num = outcome.evidence.get("numeric")
+    num = outcome.evidence.get("numeric") or outcome.evidence.get("monte_carlo")
     if not num:
         return None
     return bool(num.get("passes")), tuple(round(e, 6) for e in num.get("error", []))
@@ -145,7 +146,7 @@ def _numeric_killed(original, mutant) -> bool:
     return mutant != original
 
 
-def run_mutation(claims: ClaimSet, *, numeric_ids=("9-10", "11", "13", "14", "18"),
+def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13", "14", "18"),
                  progress=None, only=None) -> dict:
     from derive.registry import Context, load_all
     registry = load_all()

@@ -215,9 +215,11 @@ def compare(result: dict, exact: list, components: dict, threshold: float | None
         for t in range(result["steps"]):
             mc, se = result["mean"][comp, t], result["stderr"][comp, t]
             ex = exact[t][name]
-            # a link no sampled path crossed (or crossed by all with one charge) has no sample
-            # variance; one path's worth, 1/N, is the resolution of the ensemble there
-            se = np.maximum(se, 1.0 / result["n_paths"])
+            # at rarely crossed links the sample variance is unreliable (no crossing gives 0);
+            # the crossing probability is at least |mean| under the hypothesis, so its variance
+            # is at least |ex| - ex^2; one path's worth, 1/N, is the resolution anyway
+            n = result["n_paths"]
+            se = np.maximum(np.maximum(se, np.sqrt(np.maximum(np.abs(ex) - ex**2, 0.0) / n)), 1.0 / n)
             live = (se > 1.0 / result["n_paths"]) | (np.abs(ex) > 0) | (mc != 0)
             n_sites += int(live.sum())
             z = np.abs(mc - ex)[live] / se[live]

@@ -55,7 +55,7 @@ def with_monte_carlo(outcome, claim, ctx):
         return outcome
     from derive.diffusive.pauli import combine_numeric
     from derive.stochastic import montecarlo_checks as mcc
-    num = mcc.against_printed(claim.id, claim.parsed, ctx)
+    num = mcc.against_printed_all_alphas(claim.id, claim.parsed, ctx)
     prof = num.pop("profile", None)
     num.update(observed_order=[None], predicted_order="n/a", h=[], error=[])
     outcome.evidence["monte_carlo"] = num
@@ -65,9 +65,12 @@ def with_monte_carlo(outcome, claim, ctx):
                      f"{num['n_paths']} entwined paths and the printed recurrence (alpha = {mcc.ALPHA})",
             "xlabel": "z / delta", "ylabel": prof["component"], "log": False, "marks": True,
             "series": [{"name": "Monte Carlo", "coords": list(zip(prof["z"], prof["monte_carlo"]))},
-                       {"name": "recurrence", "coords": list(zip(prof["z"], prof["recurrence"]))}]}]
+                       {"name": "recurrence", "coords": list(zip(prof["z"], prof["recurrence"]))},
+                       {"name": "recurrence - 2 s.e.", "coords": list(zip(prof["z"], prof["band_low"]))},
+                       {"name": "recurrence + 2 s.e.", "coords": list(zip(prof["z"], prof["band_high"]))}]}]
     agrees = num["passes"] == (outcome.verdict == Verdict.HOLDS)
-    tail = (f"; Monte Carlo of the path process: max |z| = {num.get('max_z', float('nan')):.2f} "
+    tail = (f"; Monte Carlo of the path process at alpha = "
+            f"{', '.join(num.get('by_alpha', {}))}: max |z| = {num.get('max_z', float('nan')):.2f} "
             f"(threshold {num.get('threshold', float('nan')):.2f})")
     if agrees:
         outcome.detail += tail
