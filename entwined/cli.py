@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     la.add_argument("--sites", default="256", help="number of lattice sites (periodic)")
     la.add_argument("--steps", default="256", help="number of time steps (whole; diffusive: multiple of 8)")
     la.add_argument("--D", default="0.5", help="diffusion constant of (3) (> 0)")
+    la.add_argument("--epsilon", default=None, help="time step (> 0); sets D = delta^2/(2 eps) "
+                    "in the diffusive section, c = delta/eps in the Kac section")
     la.add_argument("--potential", default="0", help="v(z) as a formula in z, e.g. '2*cos(z)'")
     la.add_argument("--alpha", default=None, help="constant reversal probability in [0, 1] "
                     "instead of the canonical ensemble (5)")

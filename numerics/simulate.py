@@ -71,8 +71,9 @@ def run(args) -> dict:
     psi0 = np.exp(-z**2) * np.exp(2j * z)
     u0 = np.array([psi0.imag, psi0.real])
     summary = {"sites": sites, "delta": delta, "steps": steps}
+    eps_given = positive("epsilon", args.epsilon) if args.epsilon is not None else None
     if args.section == "diffusive":
-        D = positive("D", args.D)
+        D = positive("D", args.D) if eps_given is None else delta**2 / (2 * eps_given)
         eps = delta**2 / (2 * D)
         if steps % 8:
             raise EntwinedError(f"--steps must be a multiple of 8 for the diffusive section "
@@ -94,6 +95,8 @@ def run(args) -> dict:
             summary["max_difference_from_continuum_14"] = float(np.max(np.abs(u[1] + 1j * u[0] - ref)))
     else:
         a, c = positive("a", args.a), positive("c", args.c)
+        if eps_given is not None:
+            c = delta / eps_given
         eps = delta / c
         if a * eps > 1:
             raise EntwinedError(f"alpha = a*epsilon = {a * eps:g} exceeds 1; use a smaller --delta")
