@@ -9,7 +9,7 @@ from tests.conftest import run_cli
     (["--delta", "-0.1"], "--delta must be positive"),
     (["--D", "0"], "--D must be positive"),
     (["--epsilon", "0"], "--epsilon must be positive"),
-    (["--epsilon", "-1e-3"], "--epsilon must be positive"),
+    (["--epsilon", "-0.001"], "--epsilon must be positive"),
     (["--epsilon", "abc"], "--epsilon must be a number"),
     (["--section", "kac", "--delta", "0.5", "--c", "-1"], "--c must be positive"),
     (["--alpha", "1.5"], "--alpha must lie in [0, 1]"),
