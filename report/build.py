@@ -41,6 +41,21 @@ def _numeric_table(num: dict) -> dict:
             "predicted": num["predicted_order"], "passes": num["passes"]}
 
 
+def _is_study(value) -> bool:
+    return isinstance(value, dict) and {"h", "error", "observed_order"} <= set(value) and value["h"]
+
+
+def _studies(evidence: dict) -> list[dict]:
+    """Every refinement study in the evidence (and one level down), as a table and a plot."""
+    out = []
+    for key, value in evidence.items():
+        if _is_study(value):
+            out.append(_numeric_table(value))
+        if isinstance(value, dict):
+            out += [_numeric_table(v) for v in value.values() if _is_study(v)]
+    return out
+
+
 def _figures(evidence: dict) -> list[dict]:
     out = []
     for fig in evidence.get("figures", []):
@@ -55,7 +70,7 @@ def _figures(evidence: dict) -> list[dict]:
 def _evidence_lines(evidence: dict) -> list[str]:
     lines = []
     for key, value in evidence.items():
-        if key in ("numeric", "figures", "monte_carlo"):
+        if key in ("numeric", "figures", "monte_carlo") or _is_study(value):
             continue
         text = str(value)
         lines.append(f"{key}: {text[:400]}{' ...' if len(text) > 400 else ''}")
@@ -97,7 +112,7 @@ def context(run, command: str, reproducible: bool) -> dict:
                 "correction_tex": Tex(o.correction_latex) if o.correction_latex else None,
                 "steps": [{"caption": s.caption, "latex": Tex(s.latex) if s.latex else None}
                           for s in o.steps],
-                "numeric": _numeric_table(o.evidence["numeric"]) if "numeric" in o.evidence else None,
+                "studies": _studies(o.evidence),
                 "evidence": _evidence_lines(o.evidence),
                 "figures": _figures(o.evidence),
             })

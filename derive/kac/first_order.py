@@ -117,6 +117,12 @@ def check_dirac_system(claim, ctx):
         from derive.kac.dirac import _generator_matrices
         A, B = _generator_matrices(claim.parsed)
         num = kac_study(printed=(A, B), quick=ctx.quick)
+        from derive.diffusive.eight_step import printed_generator
+        from numerics.consistency import kac_one_step
+        printed_gen = printed_generator(claim)
+        if printed_gen is not None:
+            outcome.evidence["consistency_printed"] = kac_one_step(printed_gen, quick=ctx.quick)
+        outcome.evidence["consistency_derived"] = kac_one_step(lattice_system(), quick=ctx.quick)
         outcome.evidence["numeric"] = num
         outcome.evidence["figures"] = [{
             "title": "Kac lattice (16) at T = 1 against the printed (18) and the derived damped system",
