@@ -128,6 +128,17 @@ def _mutation_table(result) -> str:
     return "\n".join(lines)
 
 
+def _emit(json_path, data, table) -> None:
+    """JSON on stdout for '-', otherwise the table on stdout and the JSON (if asked) in a file."""
+    payload = json.dumps(data, indent=2, default=str)
+    if json_path == "-":
+        print(payload)
+        return
+    print(table())
+    if json_path:
+        write_atomic(json_path, payload + "\n")
+
+
 def _run(args) -> int:
     if args.command == "lattice":
         from numerics.simulate import csv_text, run
@@ -147,29 +158,18 @@ def _run(args) -> int:
     from entwined.pipeline import to_json, verify
 
     claims = load_claims(args.claims)
-    if args.command == "verify":
+    if args.command in ("verify", "mutate"):
         if args.json and args.json != "-":
             write_atomic(args.json, "")   # fail on an unwritable path before the long work
             Path(args.json).unlink()
+    if args.command == "verify":
         run = verify(claims, numerics=not args.no_numerics, quick=args.quick, progress=_progress)
-        payload = json.dumps(to_json(run), indent=2, default=str)
-        if args.json == "-":
-            print(payload)
-        else:
-            print(_table(run))
-            if args.json:
-                write_atomic(args.json, payload + "\n")
+        _emit(args.json, to_json(run), lambda: _table(run))
         return 0 if run.all_hold else 1
     if args.command == "mutate":
         from entwined.mutate import run_mutation
         result = run_mutation(claims, progress=_progress)
-        payload = json.dumps(result, indent=2, default=str)
-        if args.json == "-":
-            print(payload)
-        else:
-            print(_mutation_table(result))
-            if args.json:
-                write_atomic(args.json, payload + "\n")
+        _emit(args.json, result, lambda: _mutation_table(result))
         return 0 if result["total"]["killed"] == result["total"]["mutants"] else 1
     from report.build import build_report
     return build_report(claims, args.output, tex_only=args.tex_only,

@@ -86,14 +86,7 @@ def combine_numeric(outcome: Outcome, num: dict) -> Outcome:
     return outcome
 
 
-@checks("9-10")
-def check_pauli_expansion(claim, ctx):
-    return _pauli_check(claim, ctx)
-
-
-@checks("11")
-def check_lowest_order(claim, ctx):
-    return _pauli_check(claim, ctx)
+checks("9-10", "11")(_pauli_check)
 
 
 @checks("11.rotation")

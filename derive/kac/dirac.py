@@ -121,14 +121,7 @@ def _psi_equation_check(claim, ctx):
                   "holds_for_exp_at_phi": ok_norm}, steps=steps)
 
 
-@checks("22")
-def check_22(claim, ctx):
-    return _psi_equation_check(claim, ctx)
-
-
-@checks("23")
-def check_23(claim, ctx):
-    return _psi_equation_check(claim, ctx)
+checks("22", "23")(_psi_equation_check)
 
 
 def _on_normalised_solutions(claim, ctx, subs=None, what=""):

@@ -98,14 +98,7 @@ def _from_scaling(claim, ctx):
                          evidence={"epsilon_from_3": [str(e) for e in eps], "residuals": [str(r) for r in res]})
 
 
-@checks("26")
-def check_26(claim, ctx):
-    return _from_scaling(claim, ctx)
-
-
-@checks("27")
-def check_27(claim, ctx):
-    return _from_scaling(claim, ctx)
+checks("26", "27")(_from_scaling)
 
 
 @checks("27.exponential-segments")
