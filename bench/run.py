@@ -75,7 +75,8 @@ def main():
     lat = Lattice(alpha)
     t_engine = best(lambda: lat.run(u, steps))
     t_roll = best(lambda: roll_baseline(u, alpha, steps))
-    print(f"lattice throughput, {n} sites: engine {n * steps / t_engine:.3g} site-updates/s, "
+    from numerics import ckernel
+    print(f"lattice throughput, {n} sites ({ckernel.status()}): engine {n * steps / t_engine:.3g} site-updates/s, "
           f"np.roll baseline {n * steps / t_roll:.3g} site-updates/s, ratio {t_roll / t_engine:.2f}x")
 
     from numerics import montecarlo as mc

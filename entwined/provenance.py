@@ -27,5 +27,6 @@ def environment() -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
+    from numerics import ckernel
     return {"python": sys.version.split()[0], "platform": platform.platform(),
-            "packages": versions, "git_commit": git_commit()}
+            "packages": versions, "git_commit": git_commit(), "lattice_loop": ckernel.status()}

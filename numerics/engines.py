@@ -50,6 +50,7 @@ class Lattice:
         if np.any(a < 0) or np.any(a > 1) or not np.all(np.isfinite(a)):
             raise EntwinedError("alpha must lie in [0, 1] at every site; check the potential and epsilon")
         s0, s1 = signs(self.env)
+        self._alpha, self._signs = np.ascontiguousarray(a), (s0, s1)
         # new = B * shifted + A * swap(shifted): B = (beta, beta), A = (s0 alpha, s1 alpha)
         self._B = np.vstack([1 - a, 1 - a])
         self._A = np.vstack([s0 * a, s1 * a])
@@ -73,9 +74,15 @@ class Lattice:
         out += self._tmp
         return out
 
-    def run(self, u, nsteps: int, scale: float = 1.0) -> np.ndarray:
+    def run(self, u, nsteps: int, scale: float = 1.0, compiled: bool = True) -> np.ndarray:
         if int(nsteps) != nsteps or nsteps < 0:
             raise EntwinedError(f"step count must be a non-negative integer, got {nsteps}")
+        if compiled and nsteps:
+            from numerics import ckernel
+            out = ckernel.run(np.asarray(u, dtype=float), self._alpha, self._signs, int(nsteps),
+                              self.periodic, scale)
+            if out is not None:
+                return out
         u = np.array(u, dtype=float)
         spare = np.empty_like(u)
         for _ in range(int(nsteps)):

@@ -1,4 +1,5 @@
 """Lattice engines agree with each other; kernels and studies can say no."""
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -79,3 +80,26 @@ def test_kac_lattice_rejects_printed_18_and_accepts_derived():
     study = convergence.kac_study(quick=True)
     assert not study["passes"] and study["derived"]["passes"]
     assert min(study["error"]) > 0.1
+
+
+@pytest.mark.parametrize("env", [model.LEFT, model.RIGHT])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_compiled_loop_gives_the_numpy_bits(env, periodic):
+    from numerics import ckernel
+    rng = np.random.default_rng(4)
+    u, alpha = rng.standard_normal((2, 301)), rng.uniform(0, 1, 301)
+    lat = Lattice(alpha, env, periodic)
+    for steps in (1, 2, 9, 64):
+        assert np.array_equal(lat.run(u, steps, scale=1.3), lat.run(u, steps, scale=1.3, compiled=False))
+    if os.environ.get("CI"):
+        assert ckernel.status().startswith("compiled"), ckernel.status()
+
+
+def test_fallback_without_compiled_loop(tmp_path):
+    import subprocess
+    import sys
+    code = ("import numpy as np; from numerics.engines import Lattice; from numerics import ckernel;"
+            "u = np.ones((2, 8)); print(Lattice(np.full(8, 0.5)).run(u, 3).sum(), ckernel.status())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, ENTWINED_NO_C="1"))
+    assert out.returncode == 0 and "unavailable" in out.stdout
