@@ -30,7 +30,7 @@ def check_schrodinger_limit(claim, ctx):
     res = [sp.expand(reduce_on_solutions(l - r, system)) for l, r in claim.parsed]
     res_conj = [sp.expand(reduce_on_solutions(l - r, conj_system)) for l, r in claim.parsed]
     ok, ok_conj = all(r == 0 for r in res), all(r == 0 for r in res_conj)
-    return from_residual(ok, holds="the c -> oo limit of (25) is the free Schroedinger equation as printed",
+    outcome = from_residual(ok, holds="the c -> oo limit of (25) is the free Schroedinger equation as printed",
                          fails="the limit is i dt psi = +(hbar/2m) dz^2 psi: the time-reversed "
                          "(conjugate) convention of (14)" + ("; conj(psi_-) obeys the standard form"
                                                            if ok_conj else ""),
@@ -40,6 +40,23 @@ def check_schrodinger_limit(claim, ctx):
                          evidence={"limit_equation": str(lim), "residual_psi": [str(r) for r in res],
                                    "residual_conjugate": [str(r) for r in res_conj]},
                          steps=[Step("c -> oo in (25)", rf"{latex(lim.lhs)} = {latex(lim.rhs)}")])
+    if ctx.numerics:
+        from derive.diffusive.pauli import combine_numeric
+        from numerics.convergence import nonrelativistic_study
+        sign = _printed_sign(claim)
+        num = nonrelativistic_study(quick=ctx.quick, printed_sign=sign)
+        outcome.evidence["numeric"] = num
+        outcome = combine_numeric(outcome, num)
+    return outcome
+
+
+def _printed_sign(claim) -> int:
+    """s in i psi_t = s (hbar/2m) psi_zz, read off the printed equation (standard form: s = -1)."""
+    (lhs, rhs), = claim.parsed
+    dt = sp.Derivative(psi, N.t)
+    dzz = sp.Derivative(psi, (N.z, 2))
+    ratio = sp.simplify((rhs.coeff(dzz) / (N.hbar / (2 * N.m))) / (lhs.coeff(dt) / sp.I))
+    return 1 if ratio.is_positive else -1
 
 
 @checks("25.wave-limit")
