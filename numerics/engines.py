@@ -6,7 +6,9 @@ Conventions (the same as derive/model.py):
 - periodic domain: index arithmetic mod N; finite domain: zero density enters at both ends
   (an absorbing boundary: what leaves is lost);
 - sublattices: a density at (j, n) depends only on (j +- 1, n - 1), so sites with j + n even and
-  odd never mix.  The float64 engine steps both; `sublattice_step` updates one parity only.
+  odd never mix: they are two independent lattices, both of which approximate the continuum.
+  The engines step both; a point source at (0, 0) populates only sites with j + n even (the Monte
+  Carlo and its figures use that sublattice only).
 
 Three engines: float64 (vectorised, production), mpmath (high precision) and exact rational
 (fractions.Fraction) for small lattices, so rounding is never mistaken for truncation error.

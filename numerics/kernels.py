@@ -30,13 +30,14 @@ def operator_kernel(matrix, fields, potential, params=()):
     return lambda *args: np.array([np.broadcast_to(c, np.shape(args[0])) for c in fn(*args)])
 
 
-def generator_kernel(generator: dict, fields: dict, potential, params=()):
-    """numpy function z -> d/dt of each field, from a derived {field: rhs} in terms of z-derivatives."""
+def generator_kernel(generator: dict, fields: dict, potential, params=(), modules="numpy"):
+    """z -> d/dt of each field, from a {field: rhs} in terms of z-derivatives; modules="mpmath"
+    gives a high-precision kernel (evaluate it under mpmath.workdps)."""
     subs_fields = {sp.Function(name)(N.z, N.t): expr for name, expr in fields.items()}
     comps = []
     for name in generator:
         e = generator[name].replace(N.v, sp.Lambda(N.z, potential))
         e = e.subs(subs_fields).doit()
         comps.append(e)
-    fn = sp.lambdify((N.z, *params), comps, modules="numpy", cse=True)
+    fn = sp.lambdify((N.z, *params), comps, modules=modules, cse=True)
     return lambda *args: np.array([np.broadcast_to(c, np.shape(args[0])) for c in fn(*args)])

@@ -103,3 +103,20 @@ def test_fallback_without_compiled_loop(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=dict(os.environ, ENTWINED_NO_C="1"))
     assert out.returncode == 0 and "unavailable" in out.stdout
+
+
+def test_mpmath_kernel_agrees_with_numpy_kernel():
+    import mpmath
+    import sympy as sp
+    from derive.diffusive.eight_step import expand_generator
+    from numerics import testdata
+    gen, _ = expand_generator(order=4)
+    gen = {k: g.xreplace({sp.Symbol("D", positive=True): sp.Rational(1, 2)}) for k, g in gen.items()}
+    fields = dict(zip(gen, testdata.FIELDS))
+    fast = kernels.generator_kernel(gen, fields, testdata.POTENTIAL)
+    precise = kernels.generator_kernel(gen, fields, testdata.POTENTIAL, modules="mpmath")
+    with mpmath.workdps(40):
+        for zval in (-1.3, 0.0, 0.7):
+            hp = precise(mpmath.mpf(zval))
+            lo = fast(np.array([zval]))
+            assert all(abs(float(h) - l[0]) < 1e-12 for h, l in zip(hp, lo))

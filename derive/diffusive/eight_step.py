@@ -87,11 +87,14 @@ def substitute_time_derivatives(expr, gen):
 
 
 def printed_generator(claim):
-    """{field: d/dt field} solved from printed PDEs (real fields; a complex equation gives two)."""
+    """{field: d/dt field} solved from printed PDEs.  The lattice densities phi are real, so a
+    complex equation in them gives two real ones; psi and chi are complex and are not split."""
     eqs, unknowns = [], set()
     for lhs, rhs in claim.parsed:
         e = sp.expand((lhs - rhs).doit())
-        im = e.coeff(sp.I)
+        names = {f.func.__name__ for f in e.atoms(sp.core.function.AppliedUndef)} - {"v"}
+        real = all(n.startswith("phi") for n in names)
+        im = e.coeff(sp.I) if real else sp.S.Zero
         for part in (sp.expand(e - sp.I * im), im):
             if part != 0:
                 eqs.append(part)

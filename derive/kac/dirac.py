@@ -109,7 +109,7 @@ def _psi_equation_check(claim, ctx):
         rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in raw.items())),
         Step("psi system from exp(a t) phi'", r",\quad ".join(
             rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in norm.items()))]
-    return from_residual(
+    outcome = from_residual(
         ok, holds="follows from the lattice system through (21)",
         fails=("holds only when (21) is built from exp(a t) phi'; for phi' itself the lattice adds "
                "-a psi" if ok_norm else "differs from the psi system the lattice gives"),
@@ -119,6 +119,26 @@ def _psi_equation_check(claim, ctx):
         evidence={"residual_raw": [str(r) for r in res_raw],
                   "residual_normalised": [str(r) for r in res_norm],
                   "holds_for_exp_at_phi": ok_norm}, steps=steps)
+    if ctx.numerics:
+        outcome = _psi_numeric(claim, ctx, outcome, raw)
+    return outcome
+
+
+def _psi_numeric(claim, ctx, outcome, raw):
+    """Lambdified printed and derived psi-system kernels against one exact lattice step."""
+    from derive.diffusive.eight_step import printed_generator
+    from derive.diffusive.pauli import combine_numeric
+    from numerics.consistency import kac_psi_one_step
+    defs = _psi_defs(ctx)
+    printed = printed_generator(claim)
+    if printed is None or defs is None:
+        return outcome
+    num = kac_psi_one_step(printed, defs, normalise=False, quick=ctx.quick)
+    num["derived"] = kac_psi_one_step({k: raw[k] for k in printed}, defs, normalise=False,
+                                      quick=ctx.quick)
+    num["printed_with_exp_at_phi"] = kac_psi_one_step(printed, defs, normalise=True, quick=ctx.quick)
+    outcome.evidence["numeric"] = num
+    return combine_numeric(outcome, num)
 
 
 checks("22", "23")(_psi_equation_check)
