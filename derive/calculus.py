@@ -93,30 +93,11 @@ def lowest_weight(expr, weights):
     return min((weight(t, weights) for t in terms), default=None)
 
 
-def leading_part(expr, weights):
-    low = lowest_weight(expr, weights)
-    if low is None:
-        return sp.S.Zero, None
-    return sp.Add(*[t for t in sp.Add.make_args(sp.expand(expr)) if weight(t, weights) == low]), low
-
-
 def as_vector(expr) -> list:
     """A claim side as a list of components: matrices are flattened, scalars become [expr]."""
     if isinstance(expr, sp.MatrixBase):
         return list(expr)
     return [expr]
-
-
-def residual_is_zero(expr) -> bool | None:
-    """Canonical expansion first; `equals` (bounded, numeric-backed) only if that is inconclusive."""
-    e = sp.expand(expr)
-    if e == 0:
-        return True
-    e2 = sp.expand(sp.simplify(e)) if e.count_ops() < 400 else e
-    if e2 == 0:
-        return True
-    eq = e2.equals(0)
-    return eq  # True, False or None (undecided)
 
 
 _TEX_FIXES = (

@@ -6,7 +6,7 @@ import sympy as sp
 from derive.calculus import (apply_operators, as_vector, latex, lowest_weight, truncate,
                              weighted_series)
 from entwined import notation as N
-from entwined.verdicts import Outcome, Step, from_residual
+from entwined.verdicts import Outcome, from_residual
 
 
 def vector_fields(names):
@@ -57,10 +57,6 @@ def claim_order(claim, weights) -> int:
     if claim.order_expr is None:
         return 10**6
     return lowest_weight(claim.order_expr, weights)
-
-
-def equation_steps(pairs, caption):
-    return [Step(caption, f"{latex(l)} = {latex(r)}") for l, r in pairs]
 
 
 def missing(claim_id) -> Outcome:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from dataclasses import replace
 
 import sympy as sp
 

@@ -159,7 +159,7 @@ def nonrelativistic_study(quick=False, printed_sign: int = -1) -> dict:
         pick = np.argmax(w.imag, axis=1)                            # the +omega (slow) branch
         g = w[np.arange(n), pick]
         v = V[np.arange(n), :, pick]
-        plus, minus = v[:, 0] + 1j * v[:, 1], v[:, 0] - 1j * v[:, 1]
+        plus = v[:, 0] + 1j * v[:, 1]
         amp = target / plus
         steps = T / eps
         growth = np.exp(steps * np.log1p(eps * g)) * np.exp(a * T) * np.exp(-1j * a * T)

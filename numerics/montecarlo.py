@@ -54,7 +54,6 @@ def _sample_chunk(n_paths: int, steps: int, alpha_of_z, seed) -> tuple[np.ndarra
         if done.all():
             break
     E = np.array(event_times, dtype=bool).T               # (paths, horizon): event at time 1..H
-    H = E.shape[1]
     c = np.concatenate([np.zeros((n_paths, 1), dtype=np.int64), np.cumsum(E, axis=1)], axis=1)
     c = c[:, :steps]                                      # events at times <= s, for steps s < S
     k = c // 2                                            # rectangle index of step s
@@ -62,7 +61,6 @@ def _sample_chunk(n_paths: int, steps: int, alpha_of_z, seed) -> tuple[np.ndarra
     d_k = np.where(k % 2 == 0, 1, -1)                     # first-leg direction of rectangle k
     # times of events: the j-th event (1-based) at time ev_time[:, j-1]
     idx = np.argsort(~E, axis=1, kind="stable")           # event columns first, in time order
-    n_ev = E.sum(axis=1)
     ev_time = idx + 1                                     # valid for j < n_ev
     jmax = ev_time.shape[1]
 

@@ -7,7 +7,6 @@ import os
 import numpy as np
 import sympy as sp
 
-from derive import model
 from entwined import notation as N
 from entwined.errors import EntwinedError
 from numerics import reference

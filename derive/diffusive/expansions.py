@@ -6,7 +6,7 @@ import sympy as sp
 
 from derive import model
 from derive.calculus import latex, weighted_series
-from derive.compare import compare_to_order, equation_steps, jets_of, missing, vector_fields
+from derive.compare import compare_to_order, jets_of, vector_fields
 from derive.registry import checks
 from entwined import notation as N
 from entwined.verdicts import Outcome, Step, Verdict, from_residual

@@ -5,18 +5,12 @@ from __future__ import annotations
 import sympy as sp
 
 from derive import model
-from derive.calculus import DIFFUSIVE, latex, truncate, weighted_series
-from derive.compare import compare_to_order, jets_of, missing, vector_fields
+from derive.calculus import DIFFUSIVE, latex, truncate
+from derive.compare import compare_to_order, jets_of, vector_fields
 from derive.diffusive.expansions import alpha_series, model_alpha
 from derive.registry import checks
 from entwined import notation as N
 from entwined.verdicts import Outcome, Step, Verdict, from_residual
-
-
-def model_one_step():
-    """[[beta E+, -alpha E-], [alpha E+, beta E-]] with the exact canonical-ensemble alpha."""
-    alpha = model_alpha()
-    return model.operator_matrix(model.LEFT).xreplace({N.alpha: alpha, N.beta: 1 - alpha})
 
 
 def model_one_step_series(order):

@@ -9,7 +9,7 @@ from derive.compare import missing
 from derive.kac.system import F, lattice_system, psi_system, reduce_on_solutions, rescaled
 from derive.registry import checks
 from entwined import notation as N
-from entwined.verdicts import Outcome, Step, Verdict, from_residual
+from entwined.verdicts import Step, from_residual
 
 COMPTON = {N.a: N.m * N.c**2 / N.hbar}
 

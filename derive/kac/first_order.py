@@ -5,8 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive import model
-from derive.calculus import KAC as WEIGHTS, apply_operators, latex, lowest_weight, truncate
-from derive.compare import missing
+from derive.calculus import KAC as WEIGHTS, apply_operators, latex, truncate
 from derive.kac.system import F, KAC, lattice_system, reduce_on_solutions, rescaled
 from derive.registry import checks
 from entwined import notation as N

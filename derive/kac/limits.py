@@ -9,7 +9,7 @@ from derive.compare import missing
 from derive.kac.system import F, reduce_on_solutions
 from derive.registry import checks
 from entwined import notation as N
-from entwined.verdicts import Outcome, Step, Verdict, from_residual
+from entwined.verdicts import Step, from_residual
 
 psi = F("psi_m")
 
@@ -93,7 +93,7 @@ def check_klein_gordon(claim, ctx):
         ok, holds="with the printed exponent (25) becomes the Klein-Gordon equation",
         fails=f"the printed exponent gives omega = {omega_printed}; the first-order term cancels only "
               f"for omega = {works[0] if works else good}", correction=(
-            f"psi_m = exp(-I*m*c**2*t/hbar)*chi" if works else None),
+            "psi_m = exp(-I*m*c**2*t/hbar)*chi" if works else None),
         correction_latex=(r"\psi_- = e^{-i m c^2 t/\hbar}\chi\ \Rightarrow\ " + latex(target) + " = 0")
         if works else None,
         evidence={"omega_printed": str(omega_printed), "omega_that_cancels_first_order": [str(g) for g in good],
@@ -132,7 +132,7 @@ def check_segments(claim, ctx):
                                f"length in z has mean {mean_length} (= hbar/(m c), the Compton length, "
                                "for a = m c^2/hbar), not 1/a" if exponential else
                                "segment durations are not exponential",
-                         correction=f"mean duration 1/a, mean length c/a",
+                         correction="mean duration 1/a, mean length c/a",
                          correction_latex=r"\langle \tau\rangle = 1/a,\quad \langle \ell\rangle = c/a",
                          evidence={"survival": str(survival), "mean_duration": str(mean_time),
                                    "mean_length": str(mean_length)},

@@ -53,7 +53,6 @@ def with_monte_carlo(outcome, claim, ctx):
     holds (and reject it when it does not)."""
     if not ctx.numerics:
         return outcome
-    from derive.diffusive.pauli import combine_numeric
     from derive.stochastic import montecarlo_checks as mcc
     num = mcc.against_printed_all_alphas(claim.id, claim.parsed, ctx)
     prof = num.pop("profile", None)
