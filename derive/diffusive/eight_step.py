@@ -136,7 +136,8 @@ def pde_check(claim, gen, rem, *, remainder_name, extra=None, steps=()):
                 "remainder_leading_term": {n: str(r[lead]) for n, r in rem.items()} if lead else None,
                 **(extra or {})}
     ok_all = ok and order_ok
-    detail = (f"derived PDE matches; remainder is O(delta^{lead}), printed O(delta^{printed_power})"
+    printed_txt = f"printed O(delta^{printed_power})" if printed_power is not None else "no order printed"
+    detail = (f"derived PDE matches; remainder is O(delta^{lead}), {printed_txt}"
               if ok_all else
               ("derived PDE matches but the remainder is O(delta^%s), not O(delta^%s)" % (lead, printed_power)
                if ok else "printed PDE differs from the one the lattice gives"))
