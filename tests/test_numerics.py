@@ -120,3 +120,28 @@ def test_mpmath_kernel_agrees_with_numpy_kernel():
             hp = precise(mpmath.mpf(zval))
             lo = fast(np.array([zval]))
             assert all(abs(float(h) - l[0]) < 1e-12 for h, l in zip(hp, lo))
+
+
+def test_lattice_keeps_conjugate_envelopes_conjugate():
+    """phi_3 = -phi_1, phi_4 = phi_2 at t = 0 stays so at every step (with a potential), so
+    sum psi_L psi_R is the l2 norm the invariants study measures."""
+    rng = np.random.default_rng(9)
+    u, alpha = rng.standard_normal((2, 64)), rng.uniform(0.2, 0.8, 64)
+    left = Lattice(alpha, model.LEFT).run(u, 40)
+    right = Lattice(alpha, model.RIGHT).run(np.array([-u[0], u[1]]), 40)
+    assert np.array_equal(right[0], -left[0]) and np.array_equal(right[1], left[1])
+
+
+def test_kernel_of_13_on_a_plane_wave_is_hand_checkable():
+    """d/dt phi_1 = D phi_2'' - v phi_2 with phi_2 = sin(k z), v = const: -(D k^2 + v) sin(k z)."""
+    import sympy as sp
+    from derive.diffusive.eight_step import expand_generator
+    from entwined import notation as N
+    gen, _ = expand_generator(order=4)
+    z = N.z
+    kern = kernels.generator_kernel({k: g.xreplace({N.D: sp.Rational(1, 2)}) for k, g in gen.items()},
+                                    {"phi1": sp.cos(3 * z), "phi2": sp.sin(3 * z)}, sp.Integer(2))
+    zz = np.linspace(-1, 1, 7)
+    out = kern(zz)
+    assert np.allclose(out[0], -(0.5 * 9 + 2) * np.sin(3 * zz))
+    assert np.allclose(out[1], (0.5 * 9 + 2) * np.cos(3 * zz))
