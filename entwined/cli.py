@@ -130,7 +130,8 @@ def _mutation_table(result) -> str:
 
 def _emit(json_path, data, table) -> None:
     """JSON on stdout for '-', otherwise the table on stdout and the JSON (if asked) in a file."""
-    payload = json.dumps(data, indent=2, default=str)
+    from entwined.pipeline import plain
+    payload = json.dumps(plain(data), indent=2, allow_nan=False)
     if json_path == "-":
         print(payload)
         return

@@ -49,9 +49,31 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     return Run(claims, results, {"verify": time.perf_counter() - t_start})
 
 
+def plain(value):
+    """JSON-safe data: numpy scalars and arrays become Python values, non-finite floats None."""
+    import math
+
+    import numpy as np
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
 def to_json(run: Run) -> dict:
     from entwined.provenance import environment
-    return {
+    return plain({
         "paper": "Ord & Mann, Entwined Pairs and Schroedinger's Equation, arXiv quant-ph/0206095",
         "claims_file": run.claims.path,
         "claims_sha256": run.claims.sha256,
@@ -70,4 +92,4 @@ def to_json(run: Run) -> dict:
             "evidence": r.outcome.evidence,
             "seconds": round(r.seconds, 4),
         } for r in run.results],
-    }
+    })

@@ -13,7 +13,9 @@ FIELDS = {"equation", "provenance", "verdict", "detail", "correction", "evidence
 def test_verify_json_stdout_and_exit_code():
     proc = run_cli("verify", "--json", "-", "--quick")
     assert proc.returncode == 1, proc.stderr        # the paper has findings
-    data = json.loads(proc.stdout)
+    def strict(token):
+        raise ValueError(f"non-standard JSON constant {token}")
+    data = json.loads(proc.stdout, parse_constant=strict)
     assert len(data["claims"]) >= 40
     for c in data["claims"]:
         assert FIELDS <= set(c)
