@@ -166,4 +166,12 @@ def check_24(claim, ctx):
 
 @checks("25")
 def check_25(claim, ctx):
-    return _on_normalised_solutions(claim, ctx, subs=COMPTON, what="with a = m c^2/hbar, (25)")
+    outcome = _on_normalised_solutions(claim, ctx, subs=COMPTON, what="with a = m c^2/hbar, (25)")
+    defs = _psi_defs(ctx)
+    if ctx.numerics and defs is not None and len(claim.parsed) == 1:
+        from derive.diffusive.pauli import combine_numeric
+        from numerics.consistency import kac_second_order
+        num = kac_second_order(claim.parsed[0], defs, quick=ctx.quick)
+        outcome.evidence["numeric"] = num
+        outcome = combine_numeric(outcome, num)
+    return outcome
