@@ -145,7 +145,7 @@ def _numeric_killed(original, mutant) -> bool:
     return mutant != original
 
 
-def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13", "14", "18", "22", "23", "25"),
+def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13", "14", "18", "20", "22", "23", "25", "25.schrodinger-limit"),
                  progress=None, only=None) -> dict:
     from derive.registry import Context, load_all
     registry = load_all()

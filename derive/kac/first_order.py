@@ -168,8 +168,8 @@ def check_constant_solution(claim, ctx):
     for eps in (0.02, 0.01, 0.005, 0.0025):
         lat = lattice_constant_data(a_val, t_val, eps)
         rows.append({"epsilon": eps, "lattice": lat.tolist(),
-                     "err_printed": float(np.max(np.abs(np.ravel(fp(t_val)) - lat))),
-                     "err_limit": float(np.max(np.abs(np.ravel(fl(t_val)) - lat)))})
+                     "err_printed": float(np.linalg.norm(np.ravel(fp(t_val)) - lat)),
+                     "err_limit": float(np.linalg.norm(np.ravel(fl(t_val)) - lat))})
     ts = [0.25 * i for i in range(17)]
     lat_series = [float(lattice_constant_data(a_val, t, 0.01)[0]) for t in ts]
     figure = {"title": "constant data, a = 1: phi'_1(t) on the lattice (eps = 0.01), printed (20) "
@@ -177,16 +177,24 @@ def check_constant_solution(claim, ctx):
               "series": [{"name": "lattice", "coords": list(zip(ts, lat_series))},
                          {"name": "printed (20)", "coords": [(t, float(np.ravel(fp(t))[0])) for t in ts]},
                          {"name": "derived", "coords": [(t, float(np.ravel(fl(t))[0])) for t in ts]}]}
-    return from_residual(
+    from numerics.consistency import study
+    eps_seq = [r["epsilon"] for r in rows]
+    num = study(eps_seq, [r["err_printed"] for r in rows], predicted=1.0)
+    num["what"] = "|printed (20) - lattice (16)| (Euclidean, both components), constant data, a t = 2"
+    num["derived"] = study(eps_seq, [r["err_limit"] for r in rows], predicted=1.0)
+    num["derived"]["what"] = "|derived limit - lattice (16)| (Euclidean), constant data, a t = 2"
+    outcome = from_residual(
         ok, holds="matches the eps -> 0 limit of the exact lattice solution",
         fails=f"the lattice decays: phi' = A exp(-a t)(cos a t, sin a t); at a t = 2 the printed "
               f"form is off by {rows[-1]['err_printed']:.3f}, the limit by {rows[-1]['err_limit']:.1e}",
         correction=f"phip1 = {limit[0]}; phip2 = {limit[1]}",
         correction_latex=rf"\phi'_1 = {latex(limit[0])},\quad \phi'_2 = {latex(limit[1])}",
         evidence={"residual": [str(x) for x in res], "one_step_matrix": str(Tm), "modulus_per_step": str(r), "angle_per_step": str(theta),
-                  "limit": [str(x) for x in limit], "lattice_table_a1_t2": rows,
+                  "limit": [str(x) for x in limit], "lattice_table_a1_t2": rows, "numeric": num,
                   "figures": [figure]},
         steps=[Step("one step for constant data", latex(Tm)),
                Step("per-step modulus and angle", f"r = {latex(r)},\\ \\theta = {latex(theta)}"),
                Step("limit with n = t/eps steps", rf"r^{{t/\varepsilon}} \to e^{{-a t}},\ "
                     rf"n\theta \to a t:\ \phi' = {latex(limit.T)}")])
+    from derive.diffusive.pauli import combine_numeric
+    return combine_numeric(outcome, num)

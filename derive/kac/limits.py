@@ -43,20 +43,23 @@ def check_schrodinger_limit(claim, ctx):
     if ctx.numerics:
         from derive.diffusive.pauli import combine_numeric
         from numerics.convergence import nonrelativistic_study
-        sign = _printed_sign(claim)
-        num = nonrelativistic_study(quick=ctx.quick, printed_sign=sign)
+        coefficient = _printed_coefficient(claim)
+        num = nonrelativistic_study(quick=ctx.quick, printed_sign=coefficient)
         outcome.evidence["numeric"] = num
         outcome = combine_numeric(outcome, num)
     return outcome
 
 
-def _printed_sign(claim) -> int:
+def _printed_coefficient(claim) -> complex:
     """s in i psi_t = s (hbar/2m) psi_zz, read off the printed equation (standard form: s = -1)."""
     (lhs, rhs), = claim.parsed
     dt = sp.Derivative(psi, N.t)
     dzz = sp.Derivative(psi, (N.z, 2))
     ratio = sp.simplify((rhs.coeff(dzz) / (N.hbar / (2 * N.m))) / (lhs.coeff(dt) / sp.I))
-    return 1 if ratio.is_positive else -1
+    try:
+        return complex(ratio)
+    except TypeError:
+        return complex("nan")
 
 
 @checks("25.wave-limit")
