@@ -9,7 +9,7 @@ is why this lives in SymPy's sparse polynomial ring rather than in expression tr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import factorial
+from math import comb, factorial
 
 import sympy as sp
 from sympy import QQ
@@ -88,12 +88,36 @@ class JetAlgebra:
     # -- operators ----------------------------------------------------------------------------
     def shift(self, p, h):
         """p(s + h): the shift operator E with step h, by Taylor's theorem in s."""
+        fast = self._shift_by_generator(p, h)
+        if fast is not None:
+            return fast
         out, term, k = self.ring.zero, p, 0
         while term:
             out += term * QQ(1, factorial(k))
             k += 1
             term = self.mul(term.diff(self.s), h)
         return self.truncate(out)
+
+    def _shift_by_generator(self, p, h):
+        """h = +-g for a weight-1 generator g: expand (s + h)^k binomially.  s and g weigh the
+        same, so no term changes weight and nothing needs truncating."""
+        for index, g in enumerate(self.ring.gens):
+            if self._weights[index] == 1 and index and h in (g, -g):
+                break
+        else:
+            return None
+        sign = 1 if h == g else -1
+        out = {}
+        for m, c in p.items():
+            k = m[0]
+            for j in range(k + 1):
+                new = list(m)
+                new[0] = k - j
+                new[index] += j
+                key = tuple(new)
+                term = c * comb(k, j) * (sign if j % 2 else 1)
+                out[key] = out.get(key, 0) + term
+        return self.ring.from_dict({m: c for m, c in out.items() if c})
 
     def at_point(self, p):
         """Evaluate at s = 0 (the point z0 itself)."""
