@@ -23,19 +23,3 @@ def one_step_on_functions(env, fields_np, alpha_fn, beta_fn, zz, delta):
         w = alpha_fn(zz) if wt == N.alpha else beta_fn(zz)
         out[index[target]] += sign * w * fields_np[index[source]](zz + offset * delta)
     return out
-
-
-def steps_on_grid(env, u, alpha_grid, beta_grid, nsteps: int):
-    """Iterate the recurrence on a grid of spacing delta; the valid region shrinks by one site a
-    step on each side (no boundary treatment is needed for a consistency study)."""
-    index = {n: i for i, n in enumerate(env.components)}
-    u = np.array(u, dtype=float)
-    for _ in range(nsteps):
-        n = u.shape[1]
-        new = np.zeros((2, n - 2))
-        for target, source, offset, wt, sign in model.transition_table(env):
-            w = (alpha_grid if wt == N.alpha else beta_grid)[1:n - 1]
-            new[index[target]] += sign * w * u[index[source], 1 + offset:n - 1 + offset]
-        u = new
-        alpha_grid, beta_grid = alpha_grid[1:-1], beta_grid[1:-1]
-    return u
