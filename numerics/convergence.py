@@ -16,6 +16,13 @@ from numerics import reference
 from numerics.consistency import study
 from numerics.engines import Lattice, fourier_propagate
 
+
+def normaliser() -> float:
+    """Per-step factor of the normalised lattice, (sqrt 2) from derive/ (the leading rotation)."""
+    from derive.diffusive.pauli import step_growth
+    return float(1 / step_growth())
+
+
 LENGTH, D, T = 16.0, 0.5, 1.0
 K0 = 2.0
 
@@ -40,9 +47,9 @@ def lattice_solution(n: int, with_potential: bool) -> np.ndarray:
     psi0 = packet(z)
     u0 = np.array([psi0.imag, psi0.real])               # (phi_1, phi_2), psi = phi_2 + i phi_1
     if not with_potential:
-        return fourier_propagate(u0, 0.5, delta, steps, scale=np.sqrt(2.0))
+        return fourier_propagate(u0, 0.5, delta, steps, scale=normaliser())
     alpha = sp.lambdify(sp.Symbol("x"), model.reversal_probability(sp.Symbol("x"), 1), "numpy")
-    return Lattice(alpha(potential(z) * eps)).run(u0, steps, scale=np.sqrt(2.0))
+    return Lattice(alpha(potential(z) * eps)).run(u0, steps, scale=normaliser())
 
 
 def schroedinger_study(with_potential: bool, quick=False) -> dict:
@@ -119,7 +126,7 @@ def norm_drift(n: int, vfun) -> float:
     n0 = float(np.sum(u**2))
     drift = 0.0
     for _ in range(int(round(T / (8 * eps)))):
-        u = lat.run(u, 8, scale=np.sqrt(2.0))
+        u = lat.run(u, 8, scale=normaliser())
         drift = max(drift, abs(float(np.sum(u**2)) - n0) / n0)
     return drift
 

@@ -10,9 +10,11 @@ import sympy as sp
 from entwined import notation as N
 from entwined.errors import EntwinedError
 from numerics import reference
+from numerics.convergence import normaliser
 from numerics.engines import Lattice
 
 REFERENCE_MAX_SITES = 2048
+
 
 
 def positive(name: str, text: str) -> float:
@@ -85,7 +87,7 @@ def run(args) -> dict:
             alpha = np.full(sites, alpha_value)
         else:
             alpha = 0.5 * (1 + np.tanh(vfun(z) * eps))
-        u = Lattice(alpha).run(u0, steps, scale=math.sqrt(2.0))
+        u = Lattice(alpha).run(u0, steps, scale=normaliser())
         T = steps * eps
         summary.update(epsilon=eps, T=T, norm_initial=float(np.sum(u0**2) * delta),
                        norm_final=float(np.sum(u**2) * delta))
