@@ -55,10 +55,6 @@ class Claim:
     parsed: tuple[tuple[sp.Basic, sp.Basic], ...] = field(default=(), compare=False, repr=False)
     order_expr: sp.Expr | None = field(default=None, compare=False, repr=False)
 
-    @property
-    def is_prose(self) -> bool:
-        return not self.equations
-
 
 @dataclass(frozen=True)
 class ClaimSet:

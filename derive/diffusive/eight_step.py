@@ -120,7 +120,7 @@ def _numeric_consistency(claim, ctx, outcome, gen):
     return combine_numeric(outcome, num)
 
 
-def pde_check(claim, gen, rem, *, remainder_name, extra=None, steps=()):
+def pde_check(claim, gen, rem, *, extra=None, steps=()):
     residuals = []
     for lhs, rhs in claim.parsed:
         residuals.append(sp.expand(substitute_time_derivatives(lhs - rhs, gen)))
@@ -175,7 +175,7 @@ def check_pde(claim, ctx):
     per, seconds = derivation(ctx)
     gen, rem = per["target"]
     steps, extra = _steps(gen, rem, per, seconds)
-    outcome = pde_check(claim, gen, rem, remainder_name="13", extra=extra, steps=steps)
+    outcome = pde_check(claim, gen, rem, extra=extra, steps=steps)
     if ctx.numerics:
         outcome = _numeric_consistency(claim, ctx, outcome, gen)
     return outcome
@@ -185,7 +185,7 @@ def check_pde(claim, ctx):
 def check_complex_form(claim, ctx):
     per, _ = derivation(ctx)
     gen, rem = per["target"]
-    outcome = pde_check(claim, gen, rem, remainder_name="14",
+    outcome = pde_check(claim, gen, rem,
                         steps=[Step("substitute the derived d/dt phi_1, d/dt phi_2 into the "
                                     "printed complex form", "")])
     if ctx.numerics:
@@ -213,7 +213,7 @@ def check_right_envelope(claim, ctx):
     gen, rem = per["target"]
     steps = [Step(f"right envelope, derived generator for {n}",
                   f"\\partial_t {latex(sp.Function(n)(N.z, N.t))} = {latex(g)}") for n, g in gen.items()]
-    return pde_check(claim, gen, rem, remainder_name="14.time-reversed", steps=steps)
+    return pde_check(claim, gen, rem, steps=steps)
 
 
 @checks("3")
