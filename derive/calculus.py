@@ -12,6 +12,7 @@ from math import factorial
 import sympy as sp
 
 from entwined import notation as N
+from entwined.texprint import to_latex
 
 OPERATORS = (N.Ep, N.Em, N.Et, N.Dz, N.Dt)
 FIELDS = {sp.Function(name) for name in N.FIELD_NAMES}
@@ -109,9 +110,7 @@ _TEX_FIXES = (
 
 def latex(expr, **kw) -> str:
     """LaTeX in the paper's notation (phi'_1, E_z^+, partial_z), not SymPy's default names."""
-    kw.setdefault("symbol_names", {N.Ep: "E_z^{+}", N.Em: "E_z^{-}", N.Et: "E_t",
-                                   N.Dz: r"\partial_z", N.Dt: r"\partial_t"})
-    out = sp.latex(expr, **kw)
+    out = to_latex(expr, **kw)
     for old, new in _TEX_FIXES:
         out = out.replace(old, new)
     return out

@@ -1,23 +1,23 @@
 """The paper's printed claims, loaded from a TOML file the project owns and a user may edit.
 
-Texts are parsed with SymPy, but only after every name in them has been checked against the
-project's notation: a claims file is data, and parsing it must never run arbitrary code.
+Formulas are read by the whitelist parser of `entwined.formula`: a claims file is data, and
+reading it must never run code, however it is written.
 """
 from __future__ import annotations
 
 import hashlib
-import io
-import tokenize
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import sympy as sp
-from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 
 from entwined import notation as N
 from entwined.errors import ClaimError
+from entwined.formula import Vocabulary, parse_formula
 
 PROVENANCE = ("legible", "partly legible", "reconstructed")
 SECTIONS = {
@@ -33,12 +33,22 @@ _SYMBOLS = {str(s): s for s in (N.z, N.t, N.delta, N.epsilon, N.D, N.a, N.c, N.h
                                 N.Dt)}
 _FUNCTIONS = {name: sp.Function(name) for name in N.FIELD_NAMES + N.COEFFICIENT_NAMES}
 _MATRICES = {"I2": N.I2, "sx": N.sx, "sy": N.sy, "sz": N.sz, "syt": N.syt}
-_SYMPY = {name: getattr(sp, name) for name in (
+_CONSTANTS = {"I": sp.I, "pi": sp.pi, "oo": sp.oo}
+_SYMPY_FUNCTIONS = {name: getattr(sp, name) for name in (
     "Matrix", "exp", "sqrt", "cos", "sin", "tan", "atan", "cosh", "sinh", "tanh", "log",
-    "Derivative", "Rational", "I", "pi", "oo", "Abs", "conjugate", "re", "im")}
-NAMESPACE = {**_SYMBOLS, **_FUNCTIONS, **_MATRICES, **_SYMPY}
-_GLOBALS: dict = {"__builtins__": {}, "Integer": sp.Integer, "Float": sp.Float,
-                  "Rational": sp.Rational, "Symbol": sp.Symbol, "Function": sp.Function}
+    "Derivative", "Rational", "Abs", "conjugate", "re", "im")}
+NAMESPACE = {**_SYMBOLS, **_FUNCTIONS, **_MATRICES, **_CONSTANTS, **_SYMPY_FUNCTIONS}
+VOCABULARY = Vocabulary(values={**_SYMBOLS, **_MATRICES, **_CONSTANTS},
+                        callables={**_FUNCTIONS, **_SYMPY_FUNCTIONS})
+# For typesetting as printed: Pauli matrices stay symbols instead of being multiplied out.
+DISPLAY_VOCABULARY = Vocabulary(
+    values={**_SYMBOLS, **_CONSTANTS, "I2": sp.Symbol("I", commutative=False),
+            "sx": sp.Symbol("sigma_x", commutative=False),
+            "sy": sp.Symbol("sigma_y", commutative=False),
+            "sz": sp.Symbol("sigma_z", commutative=False),
+            "syt": sp.Symbol("sigma_ytilde", commutative=False)},
+    callables={**_FUNCTIONS, **_SYMPY_FUNCTIONS})
+MAX_CLAIMS_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -70,45 +80,19 @@ def default_claims_path() -> Path:
     return Path(str(resources.files("entwined") / "claims.toml"))
 
 
-_DISPLAY = {**NAMESPACE, "I2": sp.Symbol("I", commutative=False),
-            "sx": sp.Symbol("sigma_x", commutative=False), "sy": sp.Symbol("sigma_y", commutative=False),
-            "sz": sp.Symbol("sigma_z", commutative=False),
-            "syt": sp.Symbol("sigma_ytilde", commutative=False)}
-_DISPLAY_GLOBALS = {**_GLOBALS, "Add": sp.Add, "Mul": sp.Mul, "Pow": sp.Pow}
-
-
 def parse_display(text: str, claim_id: str) -> sp.Basic | None:
     """The printed formula as printed: unevaluated, with Pauli matrices as symbols (for the report).
     None when it cannot be shown faithfully that way (the report then shows the source text)."""
-    parse_text(text, claim_id)   # the same name checks as for the checked form
+    parse_text(text, claim_id)   # the same checks as for the checked form
     try:
-        return parse_expr(text, local_dict=dict(_DISPLAY), global_dict=dict(_DISPLAY_GLOBALS),
-                          transformations=standard_transformations, evaluate=False)
-    except Exception:
+        return parse_formula(text, DISPLAY_VOCABULARY, where=f"claim {claim_id}", evaluate=False)
+    except ClaimError:
         return None
 
 
 def parse_text(text: str, claim_id: str) -> sp.Basic:
-    """Parse one side of a printed formula; unknown names are rejected before SymPy sees them."""
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError) as err:
-        raise ClaimError(f"claim {claim_id}: cannot read {text!r} ({err.args[0]}); "
-                         "fix the formula in the claims file") from None
-    for tok in tokens:
-        if tok.type == tokenize.NAME and tok.string not in NAMESPACE:
-            raise ClaimError(f"claim {claim_id}: unknown symbol {tok.string!r} in {text!r}; "
-                             f"use only the names listed at the top of the claims file")
-        if tok.type == tokenize.OP and tok.string in (".", ";", ":", "@", ":="):
-            raise ClaimError(f"claim {claim_id}: operator {tok.string!r} not allowed in "
-                             f"{text!r}; write the formula in plain SymPy arithmetic")
-    try:
-        return parse_expr(text, local_dict=dict(NAMESPACE), global_dict=dict(_GLOBALS),
-                          transformations=standard_transformations, evaluate=True)
-    except Exception as err:  # SymPy raises many types for bad syntax
-        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ClaimError(f"claim {claim_id}: cannot parse {text!r} ({msg}); "
-                         "fix the formula in the claims file") from None
+    """Parse one side of a printed formula with the whitelist parser (nothing is executed)."""
+    return parse_formula(text, VOCABULARY, where=f"claim {claim_id}")
 
 
 def split_equation(text: str, claim_id: str) -> tuple[str, str]:
@@ -132,7 +116,11 @@ def split_equation(text: str, claim_id: str) -> tuple[str, str]:
 
 
 def _claim_from_entry(entry: dict, index: int) -> Claim:
-    cid = str(entry.get("id", f"#{index + 1}"))
+    if not isinstance(entry, dict):
+        raise ClaimError(f"claim #{index + 1}: each [[claim]] must be a table of fields, got "
+                         f"{type(entry).__name__}; see the bundled claims file for the format")
+    cid = entry.get("id", f"#{index + 1}")
+    cid = cid if isinstance(cid, str) else f"#{index + 1}"
     for key in KEYS_REQUIRED:
         if key not in entry:
             raise ClaimError(f"claim {cid}: missing field {key!r}; every claim needs "
@@ -162,7 +150,7 @@ def _claim_from_entry(entry: dict, index: int) -> Claim:
     for text in equations:
         lhs, rhs = split_equation(text, cid)
         parsed.append((parse_text(lhs, cid), parse_text(rhs, cid)))
-    order_expr = parse_text(entry["order"], cid) if entry.get("order") else None
+    order_expr = _remainder_order(entry["order"], cid) if entry.get("order") else None
     return Claim(id=cid, section=entry["section"], title=entry["title"],
                  provenance=entry["provenance"], equations=tuple(equations),
                  statement=entry.get("statement", ""), order=entry.get("order"),
@@ -170,13 +158,51 @@ def _claim_from_entry(entry: dict, index: int) -> Claim:
                  order_expr=order_expr)
 
 
-def load_claims(path: str | Path | None = None) -> ClaimSet:
-    path = Path(path) if path else default_claims_path()
+def _remainder_order(text: str, cid: str) -> sp.Expr:
+    """A printed O(...) must be a positive power product of the small parameters."""
+    expr = parse_text(text, cid)
+    powers = expr.as_powers_dict() if isinstance(expr, sp.Expr) else {}
+    ok = (isinstance(expr, (sp.Symbol, sp.Pow, sp.Mul)) and powers
+          and set(powers) <= {N.delta, N.epsilon}
+          and all(isinstance(p, sp.Integer) and 0 < p <= 20 for p in powers.values()))
+    if not ok:
+        raise ClaimError(f"claim {cid}: order {text!r} is not a remainder order; write a "
+                         "positive power of delta or epsilon such as 'delta**3'")
+    return expr
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes, refusing up front what is not a regular file or is too large to be a
+    transcription (a device such as /dev/zero or a FIFO would never end)."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as err:
         raise ClaimError(f"cannot read claims file {path}: {err.strerror}; "
                          "pass an existing file with --claims") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ClaimError(f"claims file {path} is not a regular file; pass a TOML file "
+                             "with --claims")
+        if info.st_size > MAX_CLAIMS_BYTES:
+            raise ClaimError(f"claims file {path} is {info.st_size} bytes, over the limit of "
+                             f"{MAX_CLAIMS_BYTES} (10 MB); a transcription is far smaller")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(MAX_CLAIMS_BYTES + 1)
+    except OSError as err:
+        raise ClaimError(f"cannot read claims file {path}: {err.strerror}; "
+                         "pass an existing file with --claims") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CLAIMS_BYTES:
+        raise ClaimError(f"claims file {path} is over the limit of {MAX_CLAIMS_BYTES} bytes "
+                         "(10 MB); a transcription is far smaller")
+    return raw
+
+
+def load_claims(path: str | Path | None = None) -> ClaimSet:
+    path = Path(path) if path else default_claims_path()
+    raw = _read_bounded(path)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:

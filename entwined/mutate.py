@@ -11,6 +11,7 @@ import sympy as sp
 
 from entwined.claims import Claim, ClaimSet, _claim_from_entry, split_equation, parse_text
 from entwined.errors import EntwinedError
+from entwined.guard import DEFAULT_BUDGET_S, Status, run_check
 from entwined.verdicts import Verdict
 
 SCALE_NAMES = ("D", "a", "c", "alpha", "beta", "delta", "epsilon", "hbar", "m", "v")
@@ -146,7 +147,9 @@ def _numeric_killed(original, mutant) -> bool:
 
 
 def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13", "14", "18", "20", "22", "23", "25", "25.schrodinger-limit"),
-                 progress=None, only=None) -> dict:
+                 progress=None, only=None, budget_s: float | None = DEFAULT_BUDGET_S) -> dict:
+    """Each mutant ends as exactly one of: killed, survived, equivalent, error (its check
+    crashed) or timeout; errors and timeouts are never counted as kills."""
     from derive.registry import Context, load_all
     registry = load_all()
     base_ctx = Context(claims=claims.by_id(), numerics=False, quick=True)
@@ -156,13 +159,14 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13",
     for n, claim in enumerate(todo):
         if progress:
             progress(n, len(todo), claim)
-        original_outcome = registry[claim.id](claim, base_ctx)
+        original_outcome = run_check(registry[claim.id], claim, base_ctx, budget_s).outcome
         original = original_outcome.verdict
         original_fp = _fingerprint(original_outcome)
         num_ctx = Context(claims=claims.by_id(), numerics=True, quick=True)
         original_num = None
         if claim.id in numeric_ids:
-            original_num = _numeric_signature(registry[claim.id](claim, num_ctx))
+            original_num = _numeric_signature(
+                run_check(registry[claim.id], claim, num_ctx, budget_s).outcome)
         rows = []
         for i, text in enumerate(claim.equations):
             try:
@@ -178,39 +182,45 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13",
                 try:
                     mutant = _with_equation(claim, i, mtext)
                 except EntwinedError as err:
-                    row.update(killed=True, verdict="rejected", reason=str(err))
+                    row.update(killed=True, status="killed", verdict="rejected", reason=str(err))
                     rows.append(row)
                     continue
                 if _same(mutant, claim):
-                    row.update(equivalent=True, killed=False, reason="parses to the same formula")
+                    row.update(equivalent=True, killed=False, status="equivalent",
+                               reason="parses to the same formula")
                     rows.append(row)
                     continue
                 if _equivalent_at_order(claim, mutant):
-                    row.update(equivalent=True, killed=False,
+                    row.update(equivalent=True, killed=False, status="equivalent",
                                reason=f"differs only in terms inside the printed O({claim.order})")
                     rows.append(row)
                     continue
                 ctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=False, quick=True)
-                try:
-                    outcome = registry[claim.id](mutant, ctx)
-                except Exception as err:          # a crash on a mutant is a kill, but say so
-                    row.update(killed=True, verdict="error", reason=f"{type(err).__name__}: {err}"[:200])
+                guarded = run_check(registry[claim.id], mutant, ctx, budget_s)
+                outcome = guarded.outcome
+                if guarded.status in (Status.ERROR, Status.TIMEOUT):
+                    row.update(killed=False, equivalent=False, status=guarded.status.value,
+                               verdict=outcome.verdict.value, reason=outcome.detail)
                     rows.append(row)
                     continue
-                row.update(verdict=outcome.verdict.value, equivalent=False,
-                           killed=_killed(original_fp, _fingerprint(outcome)))
+                killed = _killed(original_fp, _fingerprint(outcome))
+                row.update(verdict=outcome.verdict.value, equivalent=False, killed=killed,
+                           status="killed" if killed else "survived")
                 if original_num is not None:
                     nctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=True, quick=True)
-                    try:
-                        sig = _numeric_signature(registry[claim.id](mutant, nctx))
+                    nguarded = run_check(registry[claim.id], mutant, nctx, budget_s)
+                    if nguarded.status in (Status.ERROR, Status.TIMEOUT):
+                        row["killed_by_numeric"] = False
+                        row["numeric_status"] = nguarded.status.value
+                    else:
+                        sig = _numeric_signature(nguarded.outcome)
                         row["killed_by_numeric"] = _numeric_killed(original_num, sig)
-                    except Exception as err:
-                        row["killed_by_numeric"] = True
-                        row["numeric_error"] = f"{type(err).__name__}"
                 rows.append(row)
-        live = [r for r in rows if not r.get("equivalent")]
+        live = [r for r in rows if r["status"] in ("killed", "survived")]
         entry = {"equation": claim.id, "section": claim.section, "original_verdict": original.value,
                  "mutants": len(live), "killed": sum(r["killed"] for r in live),
+                 "errors": [r for r in rows if r["status"] == "error"],
+                 "timeouts": [r for r in rows if r["status"] == "timeout"],
                  "equivalent": [r for r in rows if r.get("equivalent")],
                  "survivors": [r for r in live if not r["killed"]]}
         if original_num is not None:
@@ -224,8 +234,11 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13",
     total = sum(e["mutants"] for e in report["claims"])
     killed = sum(e["killed"] for e in report["claims"])
     report["total"] = {"mutants": total, "killed": killed,
+                       "survived": total - killed,
                        "kill_rate": killed / total if total else None,
-                       "equivalent": sum(len(e["equivalent"]) for e in report["claims"])}
+                       "equivalent": sum(len(e["equivalent"]) for e in report["claims"]),
+                       "errors": sum(len(e["errors"]) for e in report["claims"]),
+                       "timeouts": sum(len(e["timeouts"]) for e in report["claims"])}
     num = [e for e in report["claims"] if "numeric_killed" in e]
     report["numeric"] = {"mutants": sum(e["mutants"] for e in num),
                          "killed": sum(e["numeric_killed"] for e in num)}

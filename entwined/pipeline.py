@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from derive.registry import Context, load_all
 from entwined.claims import Claim, ClaimSet
+from entwined.guard import DEFAULT_BUDGET_S, Status, run_check
 from entwined.verdicts import Outcome, Verdict
 
 
@@ -14,6 +15,7 @@ class Result:
     claim: Claim
     outcome: Outcome
     seconds: float
+    status: Status = Status.RAN
 
 
 @dataclass
@@ -26,10 +28,19 @@ class Run:
     def all_hold(self) -> bool:
         return all(r.outcome.verdict == Verdict.HOLDS for r in self.results)
 
+    @property
+    def internal_errors(self) -> list[str]:
+        """Ids of claims whose check crashed (reported unproven; the CLI exits 3)."""
+        return [r.claim.id for r in self.results if r.status == Status.ERROR]
+
 
 def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
-           progress=None, only: set[str] | None = None) -> Run:
-    """Check every claim (or only the given ids; the others remain available as context)."""
+           progress=None, only: set[str] | None = None,
+           budget_s: float | None = DEFAULT_BUDGET_S) -> Run:
+    """Check every claim (or only the given ids; the others remain available as context).
+
+    Each check runs under `run_check`: a crash, a timeout after `budget_s` or a claim the check
+    cannot handle gives `unproven` with the reason, and the run goes on."""
     registry = load_all()
     ctx = Context(claims=claims.by_id(), numerics=numerics, quick=quick)
     results = []
@@ -41,11 +52,13 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
         t0 = time.perf_counter()
         check = registry.get(claim.id)
         if check is None:
-            outcome = Outcome(Verdict.UNPROVEN, "no check is implemented for this claim id",
-                              {"known_ids": sorted(registry)})
+            guarded_outcome = Outcome(Verdict.UNPROVEN, "no check is implemented for this claim "
+                                      "id", {"known_ids": sorted(registry)})
+            status = Status.NOT_APPLICABLE
         else:
-            outcome = check(claim, ctx)
-        results.append(Result(claim, outcome, time.perf_counter() - t0))
+            guarded = run_check(check, claim, ctx, budget_s)
+            guarded_outcome, status = guarded.outcome, guarded.status
+        results.append(Result(claim, guarded_outcome, time.perf_counter() - t0, status))
     return Run(claims, results, {"verify": time.perf_counter() - t_start})
 
 
@@ -87,6 +100,7 @@ def to_json(run: Run) -> dict:
             "provenance": r.claim.provenance,
             "printed": list(r.claim.equations) or r.claim.statement,
             "verdict": r.outcome.verdict.value,
+            "check_status": r.status.value,
             "detail": r.outcome.detail,
             "correction": r.outcome.correction,
             "evidence": r.outcome.evidence,
