@@ -5,7 +5,7 @@ import time
 
 from derive import model
 from derive.diffusive import eight_step
-from derive.registry import Context, load_all
+from entwined.checks.registry import Context, load_all
 from entwined.claims import load_claims
 
 
@@ -44,7 +44,7 @@ def main():
 
     import subprocess
     import sys
-    code = ("import time, sympy\nfrom derive.registry import Context, load_all\n"
+    code = ("import time, sympy\nfrom entwined.checks.registry import Context, load_all\n"
             "from entwined.claims import load_claims\ncl = load_claims(); checks = load_all()\n"
             "ctx = Context(claims=cl.by_id(), numerics=False)\nt0 = time.perf_counter()\n"
             "[checks[c.id](c, ctx) for c in cl.claims if c.section == 'diffusive-scaling']\n"

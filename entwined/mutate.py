@@ -150,7 +150,7 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13",
                  progress=None, only=None, budget_s: float | None = DEFAULT_BUDGET_S) -> dict:
     """Each mutant ends as exactly one of: killed, survived, equivalent, error (its check
     crashed) or timeout; errors and timeouts are never counted as kills."""
-    from derive.registry import Context, load_all
+    from entwined.checks.registry import Context, load_all
     registry = load_all()
     base_ctx = Context(claims=claims.by_id(), numerics=False, quick=True)
     report = {"claims": [], "by_section": {}}

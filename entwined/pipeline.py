@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from derive.registry import Context, load_all
+from entwined.checks.registry import Context, load_all
 from entwined.claims import Claim, ClaimSet
 from entwined.guard import DEFAULT_BUDGET_S, Status, run_check
 from entwined.verdicts import Outcome, Verdict

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import sympy as sp
 
-from derive import model
 from entwined import notation as N
+from entwined import rules as model
 from numerics import kernels, lattice, testdata
-from numerics.engines import Lattice
+from numerics.engines import Lattice, step_normaliser
 
 
 def observed_orders(hs, errors):
@@ -64,8 +64,7 @@ def eight_step_generator(generator: dict, env, predicted_order: float, quick=Fal
     kern = kernels.generator_kernel({k: g.xreplace({N.D: testdata.D_VALUE})
                                      for k, g in generator.items()}, fields, testdata.POTENTIAL)
     f_np = [sp.lambdify(N.z, f, "numpy") for f in testdata.FIELDS]
-    from derive.diffusive.pauli import step_growth
-    growth = float((1 / step_growth(env))**8)        # the normalisation (sqrt 2)^(t/eps), 8 steps
+    growth = step_normaliser(env)**8        # the normalisation (sqrt 2)^(t/eps), 8 steps
     deltas = testdata.DELTAS[:4] if quick else testdata.DELTAS
     errors = []
     for h in deltas:

@@ -10,17 +10,16 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from derive import model
 from entwined import notation as N
+from entwined import rules as model
 from numerics import reference
 from numerics.consistency import study
-from numerics.engines import Lattice, fourier_propagate
+from numerics.engines import Lattice, fourier_propagate, step_normaliser
 
 
 def normaliser() -> float:
-    """Per-step factor of the normalised lattice, (sqrt 2) from derive/ (the leading rotation)."""
-    from derive.diffusive.pauli import step_growth
-    return float(1 / step_growth())
+    """Per-step factor of the normalised lattice (sqrt 2), from the rules' leading step."""
+    return step_normaliser(model.LEFT)
 
 
 LENGTH, D, T = 16.0, 0.5, 1.0

@@ -1,6 +1,6 @@
 """Lattice engines for the recurrences (1), (2) and (16) with a z-dependent alpha, beta.
 
-Conventions (the same as derive/model.py):
+Conventions (the rules of entwined/rules.py, as derive/model.py reads them):
 - site j sits at z_j = z0 + j delta; alpha_j, beta_j are evaluated at the target site z_j;
 - a -z mover (phi'_1, phi'_3) arrives from j + 1, a +z mover (phi'_2, phi'_4) from j - 1;
 - periodic domain: index arithmetic mod N; finite domain: zero density enters at both ends
@@ -15,13 +15,14 @@ Three engines: float64 (vectorised, production), mpmath (high precision) and exa
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 import mpmath
 import numpy as np
 
-from derive import model
+from entwined import rules as model
 from entwined.errors import EntwinedError
 
 MAX_SITES = 50_000_000
@@ -29,11 +30,18 @@ MAX_SITES = 50_000_000
 
 def signs(env) -> tuple[int, int]:
     """(sign of the scattering into component 0, sign into component 1) from the table."""
-    out = {}
-    for target, source, offset, wt, sign in model.transition_table(env):
-        if target != source:
-            out[env.components.index(target)] = sign
-    return out[0], out[1]
+    return model.scattering_signs(env)
+
+
+def step_normaliser(env=model.LEFT) -> float:
+    """1 / |leading eigenvalue| of one step (alpha = beta = 1/2, no shift): sqrt 2 for the
+    finite rotation.  Computed here from the rules, numerically, so that the numerics never
+    call back into the derivations; a test holds it against derive's exact value."""
+    s0, s1 = signs(env)
+    if s0 * s1 == -1:      # a rotation-like pair of eigenvalues: |lambda|^2 = det, exactly
+        return math.sqrt(1.0 / (0.5 * 0.5 - s0 * s1 * 0.5 * 0.5))
+    leading = np.array([[0.5, 0.5 * s0], [0.5 * s1, 0.5]])
+    return float(1.0 / np.max(np.abs(np.linalg.eigvals(leading))))
 
 
 @dataclass

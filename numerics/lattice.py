@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from derive import model
+from entwined import rules as model
 from entwined import notation as N
 
 

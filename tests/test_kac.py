@@ -2,7 +2,8 @@
 import numpy as np
 import sympy as sp
 
-from derive.kac.first_order import constant_data_limit, lattice_constant_data
+from derive.kac.system import constant_data_limit
+from numerics.constant_data import lattice_constant_data
 from derive.kac.system import F, lattice_system
 from entwined import notation as N
 from entwined.verdicts import Verdict

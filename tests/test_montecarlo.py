@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from derive.stochastic import montecarlo_checks as mcc
-from derive.registry import Context
+from entwined.checks.stochastic import montecarlo as mcc
+from entwined.checks.registry import Context
 from entwined.claims import load_claims
 from numerics import montecarlo as mc
 from tests.conftest import mutated

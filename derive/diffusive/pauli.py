@@ -1,16 +1,15 @@
-"""Equations (9)-(11) and the normalisation between (11) and (12): the one-step operator in the
-Pauli basis, its finite rotation, and the factor that removes the decay."""
+"""The one-step operator behind (9)-(11) and the normalisation between (11) and (12): its series
+in the Pauli basis, its leading finite rotation, and the growth factor the normalisation removes."""
 from __future__ import annotations
 
 import sympy as sp
 
+from functools import lru_cache
+
 from derive import model
-from derive.calculus import DIFFUSIVE, latex, truncate
-from derive.compare import compare_to_order, jets_of, vector_fields
-from derive.diffusive.expansions import alpha_series, model_alpha
-from derive.registry import checks
+from derive.calculus import DIFFUSIVE
+from derive.diffusive.expansions import alpha_series
 from entwined import notation as N
-from entwined.verdicts import Outcome, Step, Verdict, from_residual
 
 
 def model_one_step_series(order):
@@ -25,6 +24,7 @@ def leading_rotation(env=model.LEFT) -> sp.Matrix:
     return model.operator_matrix(env, half, half).xreplace({N.Ep: 1, N.Em: 1})
 
 
+@lru_cache(maxsize=None)
 def step_growth(env=model.LEFT):
     """Modulus of the leading one-step eigenvalues; its inverse is the per-step normaliser."""
     moduli = {sp.simplify(sp.Abs(lam)) for lam in leading_rotation(env).eigenvals()}
@@ -32,95 +32,3 @@ def step_growth(env=model.LEFT):
     return rho
 
 
-def _pauli_check(claim, ctx):
-    f = vector_fields(model.LEFT.components)
-    (lhs, rhs), = claim.parsed
-    from derive.compare import claim_order
-    order = min(claim_order(claim, DIFFUSIVE), 6) + 1
-    exact = jets_of(model_one_step_series(order), f, DIFFUSIVE, order)
-    printed_rhs = jets_of(rhs, f, DIFFUSIVE, order)
-    alpha_model = alpha_series(DIFFUSIVE, order)
-    printed_lhs = jets_of(lhs.xreplace({N.alpha: alpha_model, N.beta: 1 - alpha_model}),
-                          f, DIFFUSIVE, order)
-    shown = [truncate(e, DIFFUSIVE, order - 2) for e in exact]
-    steps = [Step(f"the exact one-step operator (alpha from (5)) applied to Phi', component {i + 1}, "
-                  f"terms of weight <= {order - 2}", latex(e)) for i, e in enumerate(shown)]
-    outcome = compare_to_order(claim, printed_rhs + printed_lhs, exact + exact, DIFFUSIVE,
-                               what="the Pauli-basis expansion", steps=steps)
-    if outcome.verdict != Verdict.HOLDS:
-        outcome.correction_latex = r"\\".join(latex(e) for e in exact)
-        outcome.correction = "; ".join(map(str, exact))
-    if ctx.numerics:
-        from numerics.consistency import one_step_expansion
-        predicted = outcome.evidence["printed_order"]
-        num = one_step_expansion(rhs, predicted, quick=ctx.quick)
-        exact_alpha = model_alpha()
-        lhs_num = one_step_expansion(lhs.xreplace({N.alpha: exact_alpha, N.beta: 1 - exact_alpha}),
-                                     predicted, quick=True)
-        num["lhs_max_error"] = max(lhs_num["error"])
-        num["passes"] = num["passes"] and num["lhs_max_error"] < 1e-10
-        outcome.evidence["numeric"] = num
-        outcome = combine_numeric(outcome, num)
-    return outcome
-
-
-def combine_numeric(outcome: Outcome, num: dict) -> Outcome:
-    """A symbolic verdict stands only if the lattice agrees with it: the printed form must
-    converge at its order exactly when it holds, and a stated correction must converge."""
-    agrees = num["passes"] == (outcome.verdict == Verdict.HOLDS)
-    if outcome.verdict == Verdict.CORRECTED and "derived" in num:
-        agrees = agrees and num["derived"]["passes"]
-    order = num["observed_order"][-1]
-    tail = f"; lattice check: observed order {order:.2f} vs printed {num['predicted_order']}"
-    if agrees:
-        outcome.detail += tail
-        return outcome
-    outcome.verdict = Verdict.UNPROVEN
-    outcome.detail = "symbolic and lattice checks disagree" + tail
-    return outcome
-
-
-checks("9-10", "11")(_pauli_check)
-
-
-@checks("11.rotation")
-def check_rotation(claim, ctx):
-    (lhs, rhs), = claim.parsed
-    residual = sp.simplify(sp.Matrix(lhs) - sp.Matrix(rhs)) if isinstance(lhs, sp.MatrixBase) \
-        else None
-    k = sp.Symbol("k", positive=True)
-    R = leading_rotation() * 2                       # I + sigma_ytilde
-    power = sp.simplify(R**8)
-    ks = sp.solve(sp.Eq(k**8 * power[0, 0], 1), k)
-    ok = residual is not None and residual == sp.zeros(2, 2)
-    steps = [Step("the finite rotation", r"I + \sigma_{\tilde y} = " + latex(R)),
-             Step("eighth power", r"(I + \sigma_{\tilde y})^8 = " + latex(power)),
-             Step("factor with (k(I + sigma_ytilde))^8 = I", "k = " + latex(ks[0]))]
-    return from_residual(ok, holds="(k(I + sigma_ytilde))^8 = I with the printed k",
-                         fails=f"with the printed factor the eighth power is "
-                               f"{sp.simplify(lhs)[0, 0] if ok is False and residual is not None else lhs}"
-                               f" x I, not I; k = {ks[0]} is required",
-                         correction=f"((I2 + syt)*{ks[0]})**8 = I2",
-                         correction_latex=r"\left(" + latex(ks[0]) + r"(I+\sigma_{\tilde y})\right)^8 = I",
-                         evidence={"eighth_power_of_I_plus_syt": str(power), "k": [str(x) for x in ks],
-                                   "printed_residual": str(residual)}, steps=steps)
-
-
-@checks("11.normalisation")
-def check_normalisation(claim, ctx):
-    rho = step_growth()
-    model_factor = (1 / rho)**(N.t / N.epsilon)
-    residuals = []
-    for lhs, rhs in claim.parsed:
-        primed = sp.Function(lhs.func.__name__.replace("phi", "phip"))(N.z, N.t)
-        factor = sp.simplify(rhs / primed)
-        residuals.append(sp.simplify(sp.powsimp(factor - model_factor, force=True)))
-    ok = all(r == 0 for r in residuals)
-    return from_residual(ok, holds=f"leading step has |eigenvalue| = {rho}, so each step is "
-                         f"rescaled by {1 / rho}", fails="printed factor does not undo the "
-                         "leading decay", correction=f"Phi = ({1 / rho})**(t/epsilon) * Phi'",
-                         correction_latex=r"\Phi = \left(" + latex(1 / rho) + r"\right)^{t/\varepsilon}\Phi'",
-                         evidence={"leading_eigenvalue_modulus": str(rho),
-                                   "residuals": [str(r) for r in residuals]},
-                         steps=[Step("leading one-step operator", latex(leading_rotation())),
-                                Step("its eigenvalues", latex(list(leading_rotation().eigenvals())))])

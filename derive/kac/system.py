@@ -1,5 +1,6 @@
-"""Shared Kac-section machinery: the first-order system from the lattice, and the reduction of a
-printed equation on the solutions of a derived system."""
+"""The Kac section from the model: the first-order system the lattice (16) gives, the psi system
+through (21), the constant-data solution, the second-order equation (24)-(25) with
+a = m c^2/hbar, and the reduction of a printed equation on the solutions of a derived system."""
 from __future__ import annotations
 
 import sympy as sp
@@ -73,3 +74,37 @@ def psi_system(system, psi_defs):
         dt = dt.subs(back).doit()
         out[name] = sp.expand(sp.simplify(dt))
     return out
+
+
+def constant_data_limit():
+    """Exact lattice solution for constant data, phi'(0) = (A, 0), and its limit eps -> 0."""
+    T = (1 - N.a * N.epsilon) * sp.eye(2) + N.a * N.epsilon * N.syt
+    r = sp.sqrt((1 - N.a * N.epsilon)**2 + (N.a * N.epsilon)**2)
+    theta = sp.atan(N.a * N.epsilon / (1 - N.a * N.epsilon))
+    decay = sp.limit(sp.log(r) / N.epsilon, N.epsilon, 0)
+    freq = sp.limit(theta / N.epsilon, N.epsilon, 0)
+    return T, r, theta, N.A * sp.exp(decay * N.t) * sp.Matrix([sp.cos(freq * N.t), sp.sin(freq * N.t)])
+
+
+COMPTON = {N.a: N.m * N.c**2 / N.hbar}
+
+
+def generator_matrices(pairs):
+    """d/dt phi = A d/dz phi + B phi, read off a printed first-order system."""
+    f = [F("phip1"), F("phip2")]
+    A, B = sp.zeros(2, 2), sp.zeros(2, 2)
+    for i, (_, rhs) in enumerate(pairs):
+        rhs = sp.expand(rhs)
+        for j in range(2):
+            A[i, j] = rhs.coeff(sp.Derivative(f[j], N.z))
+            B[i, j] = rhs.subs(sp.Derivative(f[j], N.z), 0).coeff(f[j])
+    return A, B
+
+
+psi = F("psi_m")
+
+
+def derived_25():
+    """(24) from the normalised lattice with a = m c^2/hbar, solved for d/dt psi_-, as an equation."""
+    return sp.Eq(sp.I * sp.Derivative(psi, N.t),
+                 N.hbar / (2 * N.m) * (sp.Derivative(psi, N.z, 2) - sp.Derivative(psi, N.t, 2) / N.c**2))

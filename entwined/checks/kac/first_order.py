@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import sympy as sp
 
+import numpy as np
+
 from derive import model
 from derive.calculus import KAC as WEIGHTS, apply_operators, latex, truncate
-from derive.kac.system import F, KAC, lattice_system, reduce_on_solutions, rescaled
-from derive.registry import checks
+from derive.diffusive.eight_step import printed_generator
+from derive.kac.system import (F, KAC, constant_data_limit, generator_matrices, lattice_system,
+                               reduce_on_solutions, rescaled)
 from entwined import notation as N
+from entwined.checks.compare import combine_numeric
+from entwined.checks.registry import checks
 from entwined.verdicts import Outcome, Step, Verdict, from_residual
+from numerics.consistency import kac_one_step, study
+from numerics.constant_data import lattice_constant_data
+from numerics.convergence import kac_study
 
 
 @checks("15")
@@ -111,13 +119,8 @@ def _system_check(claim, system, what, constant=False):
 def check_dirac_system(claim, ctx):
     outcome = _system_check(claim, lattice_system(), "first-order system")
     if ctx.numerics:
-        from derive.diffusive.pauli import combine_numeric
-        from numerics.convergence import kac_study
-        from derive.kac.dirac import _generator_matrices
-        A, B = _generator_matrices(claim.parsed)
+        A, B = generator_matrices(claim.parsed)
         num = kac_study(printed=(A, B), quick=ctx.quick)
-        from derive.diffusive.eight_step import printed_generator
-        from numerics.consistency import kac_one_step
         printed_gen = printed_generator(claim)
         if printed_gen is not None:
             outcome.evidence["consistency_printed"] = kac_one_step(printed_gen, quick=ctx.quick)
@@ -137,30 +140,12 @@ def check_constant_data(claim, ctx):
     return _system_check(claim, lattice_system(), "constant-data system", constant=True)
 
 
-def constant_data_limit():
-    """Exact lattice solution for constant data, phi'(0) = (A, 0), and its limit eps -> 0."""
-    T = (1 - N.a * N.epsilon) * sp.eye(2) + N.a * N.epsilon * N.syt
-    r = sp.sqrt((1 - N.a * N.epsilon)**2 + (N.a * N.epsilon)**2)
-    theta = sp.atan(N.a * N.epsilon / (1 - N.a * N.epsilon))
-    decay = sp.limit(sp.log(r) / N.epsilon, N.epsilon, 0)
-    freq = sp.limit(theta / N.epsilon, N.epsilon, 0)
-    return T, r, theta, N.A * sp.exp(decay * N.t) * sp.Matrix([sp.cos(freq * N.t), sp.sin(freq * N.t)])
-
-
-def lattice_constant_data(a: float, T: float, eps: float):
-    """Iterate the recurrence (16) for constant data exactly in floating point: phi'(T)."""
-    import numpy as np
-    step = np.array([[1 - a * eps, -a * eps], [a * eps, 1 - a * eps]])
-    return np.linalg.matrix_power(step, int(round(T / eps))) @ np.array([1.0, 0.0])
-
-
 @checks("20")
 def check_constant_solution(claim, ctx):
     Tm, r, theta, limit = constant_data_limit()
     printed = sp.Matrix([rhs for _, rhs in claim.parsed])
     res = sp.simplify(printed - limit)
     ok = res == sp.zeros(2, 1)
-    import numpy as np
     a_val, t_val = 1.0, 2.0
     fp = sp.lambdify(N.t, printed.xreplace({N.A: 1, N.a: a_val}), "numpy")
     fl = sp.lambdify(N.t, limit.xreplace({N.A: 1, N.a: a_val}), "numpy")
@@ -177,7 +162,6 @@ def check_constant_solution(claim, ctx):
               "series": [{"name": "lattice", "coords": list(zip(ts, lat_series))},
                          {"name": "printed (20)", "coords": [(t, float(np.ravel(fp(t))[0])) for t in ts]},
                          {"name": "derived", "coords": [(t, float(np.ravel(fl(t))[0])) for t in ts]}]}
-    from numerics.consistency import study
     eps_seq = [r["epsilon"] for r in rows]
     num = study(eps_seq, [r["err_printed"] for r in rows], predicted=1.0)
     num["what"] = "|printed (20) - lattice (16)| (Euclidean, both components), constant data, a t = 2"
@@ -196,5 +180,4 @@ def check_constant_solution(claim, ctx):
                Step("per-step modulus and angle", f"r = {latex(r)},\\ \\theta = {latex(theta)}"),
                Step("limit with n = t/eps steps", rf"r^{{t/\varepsilon}} \to e^{{-a t}},\ "
                     rf"n\theta \to a t:\ \phi' = {latex(limit.T)}")])
-    from derive.diffusive.pauli import combine_numeric
     return combine_numeric(outcome, num)

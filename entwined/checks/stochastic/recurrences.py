@@ -5,8 +5,9 @@ import sympy as sp
 
 from derive import model
 from derive.calculus import latex
-from derive.registry import checks
 from entwined import notation as N
+from entwined.checks.registry import checks
+from entwined.checks.stochastic import montecarlo as mc_evidence
 from entwined.verdicts import Outcome, Step, Verdict, from_residual
 
 
@@ -53,15 +54,14 @@ def with_monte_carlo(outcome, claim, ctx):
     holds (and reject it when it does not)."""
     if not ctx.numerics:
         return outcome
-    from derive.stochastic import montecarlo_checks as mcc
-    num = mcc.against_printed_all_alphas(claim.id, claim.parsed, ctx)
+    num = mc_evidence.against_printed_all_alphas(claim.id, claim.parsed, ctx)
     prof = num.pop("profile", None)
     num.update(observed_order=[None], predicted_order="n/a", h=[], error=[])
     outcome.evidence["monte_carlo"] = num
     if prof:
         outcome.evidence["figures"] = [{
             "title": f"{prof['component']} at t = {prof['t']} eps: ensemble average of "
-                     f"{num['n_paths']} entwined paths and the printed recurrence (alpha = {mcc.ALPHA})",
+                     f"{num['n_paths']} entwined paths and the printed recurrence (alpha = {mc_evidence.ALPHA})",
             "xlabel": "z / delta", "ylabel": prof["component"], "log": False, "marks": True,
             "series": [{"name": "Monte Carlo", "coords": list(zip(prof["z"], prof["monte_carlo"]))},
                        {"name": "recurrence", "coords": list(zip(prof["z"], prof["recurrence"]))},
@@ -110,13 +110,12 @@ def check_block_diagonal(claim, ctx):
 def check_corner_probability(claim, ctx):
     """Turn rates along the sampled envelopes, by direction of motion (left- and right-hand)."""
     if ctx.numerics:
-        from derive.stochastic import montecarlo_checks as mcc
-        stats = mcc.corner_statistics(ctx)
-        scaling = mcc.error_scaling(ctx)
+        stats = mc_evidence.corner_statistics(ctx)
+        scaling = mc_evidence.error_scaling(ctx)
         worst = max(abs(v["z"]) for v in stats.values())
         ok = worst < 4.0
         return from_residual(
-            ok, holds=f"on both envelopes both corner hands occur at rate alpha = {mcc.ALPHA} "
+            ok, holds=f"on both envelopes both corner hands occur at rate alpha = {mc_evidence.ALPHA} "
                       f"(max |z| = {worst:.2f}); the ensemble error shrinks as N^{scaling['fitted_slope']:.2f}",
             fails=f"corner rates differ from alpha (max |z| = {worst:.2f})",
             evidence={"corner_rates": stats, "error_vs_paths": scaling,
@@ -146,15 +145,14 @@ def check_potential_process(claim, ctx):
     alpha taken at each corner's own site."""
     if not ctx.numerics:
         return Outcome(Verdict.UNPROVEN, "needs the Monte Carlo of the path process (numerics off)")
-    from derive.stochastic import montecarlo_checks as mcc
-    results = {cid: mcc.against_printed(cid, ctx.claims[cid].parsed, ctx, mcc.POTENTIAL, "potential",
+    results = {cid: mc_evidence.against_printed(cid, ctx.claims[cid].parsed, ctx, mc_evidence.POTENTIAL, "potential",
                                         at_worst=True)
                for cid in ("1", "2") if cid in ctx.claims}
     if len(results) < 2:
         return Outcome(Verdict.UNPROVEN, "claims (1) and (2) are needed for this comparison")
     worst = max(r["max_z"] for r in results.values())
     ok = all(r["passes"] for r in results.values())
-    p = mcc.POTENTIAL
+    p = mc_evidence.POTENTIAL
     evidence = {cid: {k: v for k, v in r.items() if k != "profile"} for cid, r in results.items()}
     evidence["potential"] = {"v(z)": f"{p.amplitude} cos(2 pi z / {p.wavelength} delta)", "epsilon": p.epsilon}
     prof = results["1"]["profile"]

@@ -5,19 +5,12 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.calculus import latex
-from derive.compare import missing
-from derive.kac.system import F, reduce_on_solutions
-from derive.registry import checks
+from derive.kac.system import F, derived_25, psi, reduce_on_solutions
 from entwined import notation as N
+from entwined.checks.compare import combine_numeric, missing
+from entwined.checks.registry import checks
 from entwined.verdicts import Step, from_residual
-
-psi = F("psi_m")
-
-
-def derived_25():
-    """(24) from the normalised lattice with a = m c^2/hbar, solved for d/dt psi_-, as an equation."""
-    return sp.Eq(sp.I * sp.Derivative(psi, N.t),
-                 N.hbar / (2 * N.m) * (sp.Derivative(psi, N.z, 2) - sp.Derivative(psi, N.t, 2) / N.c**2))
+from numerics.convergence import nonrelativistic_study
 
 
 @checks("25.schrodinger-limit")
@@ -41,8 +34,6 @@ def check_schrodinger_limit(claim, ctx):
                                    "residual_conjugate": [str(r) for r in res_conj]},
                          steps=[Step("c -> oo in (25)", rf"{latex(lim.lhs)} = {latex(lim.rhs)}")])
     if ctx.numerics:
-        from derive.diffusive.pauli import combine_numeric
-        from numerics.convergence import nonrelativistic_study
         coefficient = _printed_coefficient(claim)
         num = nonrelativistic_study(quick=ctx.quick, printed_sign=coefficient)
         outcome.evidence["numeric"] = num

@@ -10,14 +10,14 @@ from entwined.verdicts import Outcome
 
 CHECKS: dict[str, Callable[[Claim, "Context"], Outcome]] = {}
 MODULES = (
-    "derive.stochastic.recurrences",
-    "derive.diffusive.expansions",
-    "derive.diffusive.pauli",
-    "derive.diffusive.eight_step",
-    "derive.diffusive.prose",
-    "derive.kac.first_order",
-    "derive.kac.dirac",
-    "derive.kac.limits",
+    "entwined.checks.stochastic.recurrences",
+    "entwined.checks.diffusive.expansions",
+    "entwined.checks.diffusive.pauli",
+    "entwined.checks.diffusive.eight_step",
+    "entwined.checks.diffusive.prose",
+    "entwined.checks.kac.first_order",
+    "entwined.checks.kac.dirac",
+    "entwined.checks.kac.limits",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from numerics import montecarlo as mc
+from numerics.consistency import fitted_slope
 
 ALPHA = 0.3
 ALPHAS = (0.1, 0.3, 0.5)          # every printed recurrence is sampled at each of these
@@ -70,7 +71,6 @@ def against_printed_all_alphas(claim_id, pairs, ctx) -> dict:
 
 def error_scaling(ctx) -> dict:
     """RMS deviation from the exact recurrence against the number of paths: slope -1/2 expected."""
-    from numerics.consistency import fitted_slope
     sizes = (10_000, 40_000, 160_000) if ctx.quick else (10_000, 40_000, 160_000, 640_000)
     width = 2 * STEPS + 1
     rows = mc.recurrence_from_printed(ctx.claims["1"].parsed, np.full(width, ALPHA))

@@ -5,25 +5,14 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.calculus import latex
-from derive.compare import missing
-from derive.kac.system import F, lattice_system, psi_system, reduce_on_solutions, rescaled
-from derive.registry import checks
+from derive.diffusive.eight_step import printed_generator
+from derive.kac.system import (COMPTON, F, generator_matrices, lattice_system, psi_system,
+                               reduce_on_solutions, rescaled)
 from entwined import notation as N
+from entwined.checks.compare import combine_numeric, missing
+from entwined.checks.registry import checks
 from entwined.verdicts import Step, from_residual
-
-COMPTON = {N.a: N.m * N.c**2 / N.hbar}
-
-
-def _generator_matrices(pairs):
-    """d/dt phi = A d/dz phi + B phi, read off a printed first-order system."""
-    f = [F("phip1"), F("phip2")]
-    A, B = sp.zeros(2, 2), sp.zeros(2, 2)
-    for i, (_, rhs) in enumerate(pairs):
-        rhs = sp.expand(rhs)
-        for j in range(2):
-            A[i, j] = rhs.coeff(sp.Derivative(f[j], N.z))
-            B[i, j] = rhs.subs(sp.Derivative(f[j], N.z), 0).coeff(f[j])
-    return A, B
+from numerics.consistency import kac_psi_one_step, kac_second_order
 
 
 @checks("18.dirac")
@@ -31,7 +20,7 @@ def check_dirac_form(claim, ctx):
     printed = ctx.claims.get("18")
     if printed is None:
         return missing("18")
-    A, B = _generator_matrices(printed.parsed)
+    A, B = generator_matrices(printed.parsed)
     # i dt phi = (-i c alpha_D dz + a beta_D) phi
     alpha_d, beta_d = sp.simplify(-A / N.c), sp.simplify(sp.I * B / N.a)
     conds = {
@@ -126,9 +115,6 @@ def _psi_equation_check(claim, ctx):
 
 def _psi_numeric(claim, ctx, outcome, raw):
     """Lambdified printed and derived psi-system kernels against one exact lattice step."""
-    from derive.diffusive.eight_step import printed_generator
-    from derive.diffusive.pauli import combine_numeric
-    from numerics.consistency import kac_psi_one_step
     defs = _psi_defs(ctx)
     printed = printed_generator(claim)
     if printed is None or defs is None:
@@ -169,8 +155,6 @@ def check_25(claim, ctx):
     outcome = _on_normalised_solutions(claim, ctx, subs=COMPTON, what="with a = m c^2/hbar, (25)")
     defs = _psi_defs(ctx)
     if ctx.numerics and defs is not None and len(claim.parsed) == 1:
-        from derive.diffusive.pauli import combine_numeric
-        from numerics.consistency import kac_second_order
         num = kac_second_order(claim.parsed[0], defs, quick=ctx.quick)
         outcome.evidence["numeric"] = num
         outcome = combine_numeric(outcome, num)

@@ -1,0 +1,63 @@
+"""What every check shares: a printed formula compared with a derived one to the printed order,
+and the rule by which lattice evidence confirms or withholds a symbolic verdict."""
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.calculus import latex, lowest_weight, truncate
+from entwined.verdicts import Outcome, Verdict, from_residual
+
+
+def combine_numeric(outcome: Outcome, num: dict) -> Outcome:
+    """A symbolic verdict stands only if the lattice agrees with it: the printed form must
+    converge at its order exactly when it holds, and a stated correction must converge."""
+    agrees = num["passes"] == (outcome.verdict == Verdict.HOLDS)
+    if outcome.verdict == Verdict.CORRECTED and "derived" in num:
+        agrees = agrees and num["derived"]["passes"]
+    order = num["observed_order"][-1]
+    tail = f"; lattice check: observed order {order:.2f} vs printed {num['predicted_order']}"
+    if agrees:
+        outcome.detail += tail
+        return outcome
+    outcome.verdict = Verdict.UNPROVEN
+    outcome.detail = "symbolic and lattice checks disagree" + tail
+    return outcome
+
+
+def compare_to_order(claim, printed, derived, weights, *, what: str, extra=None,
+                     steps=(), correction_latex=None, correction=None):
+    """printed/derived: lists of component expressions (already jets).  Holds when every term of
+    weight below the printed order cancels; the true leading order of the difference is evidence."""
+    order = claim_order(claim, weights)
+    residuals = [sp.expand(p - d) for p, d in zip(printed, derived)]
+    below = [truncate(r, weights, order - 1) for r in residuals]
+    ok = len(printed) == len(derived) and all(b == 0 for b in below)
+    leading = [lowest_weight(r, weights) for r in residuals]
+    finite = [w for w in leading if w is not None]
+    evidence = {"printed_order": order, "weights": {str(k): v for k, v in weights.items()},
+                "residual_below_printed_order": [str(b) for b in below],
+                "leading_residual_weight": min(finite) if finite else None,
+                **(extra or {})}
+    detail_ok = (f"{what} agrees through weight {order - 1}; first difference at weight "
+                 f"{evidence['leading_residual_weight']}" if finite else
+                 f"{what} agrees exactly at the truncation used")
+    if not ok and correction_latex is None:
+        correction_latex = r",\quad ".join(latex(d) for d in derived if d != 0)
+        correction = "; ".join(str(d) for d in derived)
+    return from_residual(ok, holds=detail_ok,
+                         fails=f"{what} differs below the printed order: "
+                         + "; ".join(str(b) for b in below if b != 0)[:200],
+                         correction=correction, correction_latex=correction_latex,
+                         evidence=evidence, steps=list(steps))
+
+
+def claim_order(claim, weights) -> int:
+    """The printed remainder O(order) as a weight; no printed order means an exact identity."""
+    if claim.order_expr is None:
+        return 10**6
+    return lowest_weight(claim.order_expr, weights)
+
+
+def missing(claim_id) -> Outcome:
+    return Outcome(Verdict.UNPROVEN, f"claim ({claim_id}) is missing from the claims file, "
+                   "so this comparison could not be made")
