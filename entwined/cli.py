@@ -1,20 +1,32 @@
-"""Command line: `entwined verify` and `entwined report`.
+"""Command line: `entwined verify`, `mutate`, `lattice` and `report`.
 
-Exit status: 0 every checked claim holds (verify) or the report was built (report); 1 the run
-completed with findings (verify); 2 bad input or a failed run.  Errors are one line, no traceback.
+Exit status (scripts and CI branch on it, so every path ends in exactly one of these):
+  0    success: verify: every checked claim holds; mutate: every mutant killed; report built;
+       lattice run done
+  1    verify / mutate completed with findings (a claim that does not hold, a surviving mutant)
+  2    bad input or a failed run; one line on stderr, `entwined: error: ...`
+  3    the run completed but at least one check hit an internal error (reported `unproven`),
+       or the tool itself crashed: one line `entwined: internal error: ...` (--debug shows the
+       traceback)
+  130  interrupted (Ctrl-C); no output was written and any previous output file is intact
+Errors are one line, never a traceback unless --debug is given.  Output files are checked
+before the work and replaced atomically after it (entwined/outputs.py).
 """
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
-import os
+import math
 import sys
-import tempfile
-from pathlib import Path
 
 from entwined.errors import EntwinedError
+from entwined.outputs import check_target, write_atomic
 
 DEFAULT_REPORT = "out/entwined-report.pdf"
+DEFAULT_TIMEOUT_S = 120.0
+# stated in `lattice --help`; numerics/simulate.py enforces them (a test keeps both in step)
+LATTICE_LIMITS = "at most 10000000 steps and sites*steps <= 2e9 site-updates"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,12 +37,33 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _timeout(text: str) -> float:
+    """A positive, finite number of seconds (argparse turns the error into one line)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="entwined", description=(
         "Verify the algebra of Ord & Mann, 'Entwined Pairs and Schroedinger's Equation' "
-        "(quant-ph/0206095) against the lattice model, and write a PDF report."))
+        "(quant-ph/0206095) against the lattice model, and write a PDF report."),
+        epilog="exit status: 0 success, 1 findings, 2 bad input or failed run, 3 internal "
+        "error in a check, 130 interrupted")
+    debug_help = "print a traceback for an internal error (instead of one line)"
+    p.add_argument("--debug", action="store_true", help=debug_help)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     common = _Parser(add_help=False)
+    # SUPPRESS: a subcommand's default must not undo `entwined --debug verify`
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help=debug_help)
+    common.add_argument("--timeout", type=_timeout, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                        help=f"time budget in seconds for each check; a check that runs "
+                        f"out is reported unproven (default: {DEFAULT_TIMEOUT_S:g})")
     common.add_argument("--claims", metavar="FILE",
                         help="claims file (TOML) to verify instead of the bundled transcription")
     common.add_argument("--quick", action="store_true",
@@ -42,11 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     mu = sub.add_parser("mutate", parents=[common], help="mutate every claim; report the kill rate")
     mu.add_argument("--json", metavar="PATH", help="write the full mutation result ('-' = stdout)")
     la = sub.add_parser("lattice", help="run the lattice model itself (Gaussian packet) and "
-                        "compare with the continuum")
+                        "compare with the continuum",
+                        description=f"Run the lattice model itself; work is bounded: "
+                        f"{LATTICE_LIMITS}, and the sites must fit in memory.")
+    la.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     la.add_argument("--section", choices=("diffusive", "kac"), default="diffusive")
     la.add_argument("--delta", default="0.0625", help="space step (> 0)")
     la.add_argument("--sites", default="256", help="number of lattice sites (periodic)")
-    la.add_argument("--steps", default="256", help="number of time steps (whole; diffusive: multiple of 8)")
+    la.add_argument("--steps", default="256", help="number of time steps (whole; diffusive: "
+                    f"multiple of 8; {LATTICE_LIMITS})")
     la.add_argument("--D", default="0.5", help="diffusion constant of (3) (> 0)")
     la.add_argument("--epsilon", default=None, help="time step (> 0); sets D = delta^2/(2 eps) "
                     "in the diffusive section, c = delta/eps in the Kac section")
@@ -63,28 +100,6 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"where the PDF goes (default: {DEFAULT_REPORT})")
     r.add_argument("--tex-only", action="store_true", help="write the .tex source, skip LaTeX")
     return p
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write via a temporary file in the same folder, so no half-written file is ever left."""
-    target = Path(path)
-    if target.is_dir():
-        raise EntwinedError(f"output path {path} is a directory; give a file name")
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".entwined-", suffix=".tmp")
-    except OSError as err:
-        raise EntwinedError(f"cannot write to {folder}: {err.strerror}; choose a writable "
-                            "output path") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise EntwinedError(f"cannot write {path}: {err.strerror}; choose a writable "
-                            "output path") from None
 
 
 def _progress(i, n, claim):
@@ -140,12 +155,28 @@ def _emit(json_path, data, table) -> None:
         write_atomic(json_path, payload + "\n")
 
 
+def _budget(fn, seconds) -> dict:
+    """budget_s=seconds if `fn` takes it: the pipeline and the mutation runner gain the keyword
+    independently of this file, and an unknown keyword would crash every run."""
+    try:
+        accepts = "budget_s" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        accepts = False
+    return {"budget_s": seconds} if accepts else {}
+
+
+def _internal_errors(ids) -> int:
+    """Exit 3 when a check crashed: its claim is reported unproven, the run itself completed."""
+    print(f"entwined: internal error: the check of {', '.join(f'({i})' for i in ids)} "
+          "crashed and is reported unproven; rerun with --debug for details", file=sys.stderr)
+    return 3
+
+
 def _run(args) -> int:
     if args.command == "lattice":
         from numerics.simulate import csv_text, run
         if args.output:
-            write_atomic(args.output, "")     # fail on an unwritable path before the work
-            Path(args.output).unlink()
+            check_target(args.output)       # fail on a bad path before the work, touching nothing
         summary = run(args)
         profile = summary.pop("profile")
         for key, value in summary.items():
@@ -155,27 +186,33 @@ def _run(args) -> int:
             print(f"wrote {args.output}")
         return 0
 
+    if args.command in ("verify", "mutate") and args.json and args.json != "-":
+        check_target(args.json)             # fail on a bad path before the long work
     from entwined.claims import load_claims
     from entwined.pipeline import to_json, verify
 
     claims = load_claims(args.claims)
-    if args.command in ("verify", "mutate"):
-        if args.json and args.json != "-":
-            write_atomic(args.json, "")   # fail on an unwritable path before the long work
-            Path(args.json).unlink()
     if args.command == "verify":
-        run = verify(claims, numerics=not args.no_numerics, quick=args.quick, progress=_progress)
+        run = verify(claims, numerics=not args.no_numerics, quick=args.quick, progress=_progress,
+                     **_budget(verify, args.timeout))
         _emit(args.json, to_json(run), lambda: _table(run))
+        if getattr(run, "internal_errors", []):
+            return _internal_errors(run.internal_errors)
         return 0 if run.all_hold else 1
     if args.command == "mutate":
         from entwined.mutate import run_mutation
-        result = run_mutation(claims, progress=_progress)
+        result = run_mutation(claims, progress=_progress, **_budget(run_mutation, args.timeout))
         _emit(args.json, result, lambda: _mutation_table(result))
+        if result["total"].get("errors"):
+            print("entwined: internal error: some mutant checks crashed (total errors: "
+                  f"{result['total']['errors']}); rerun with --debug for details", file=sys.stderr)
+            return 3
         return 0 if result["total"]["killed"] == result["total"]["mutants"] else 1
     from report.build import build_report
     return build_report(claims, args.output, tex_only=args.tex_only,
                         numerics=not args.no_numerics, quick=args.quick, progress=_progress,
-                        command="entwined " + " ".join(sys.argv[1:]), mutation=args.mutation)
+                        command="entwined " + " ".join(sys.argv[1:]), mutation=args.mutation,
+                        budget_s=args.timeout)
 
 
 def main(argv=None) -> int:
@@ -186,8 +223,18 @@ def main(argv=None) -> int:
         print(f"entwined: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("entwined: interrupted", file=sys.stderr)
-        return 2
+        print("entwined: interrupted; no output was written", file=sys.stderr)
+        return 130
+    except Exception as err:                # a bug, not bad input: say so in one line
+        if getattr(args, "debug", False):
+            import traceback
+            traceback.print_exc()
+        else:
+            first = (str(err).strip().splitlines() or [""])[0][:200]
+            what = f"{type(err).__name__}: {first}" if first else type(err).__name__
+            print(f"entwined: internal error: {what}; rerun with --debug for a traceback",
+                  file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 moved into place only when LaTeX succeeded."""
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from entwined.claims import SECTIONS
 from entwined.errors import EntwinedError
+from entwined.outputs import check_target, replace_with, write_atomic
 from entwined.verdicts import Verdict
 from report.latex import Tex, environment
 
@@ -186,19 +188,12 @@ def compile_pdf(tex: str, output: Path) -> None:
             text = log.read_text(errors="replace") if log.exists() else proc.stdout
             raise EntwinedError(f"LaTeX failed: {_log_excerpt(text)}; rerun with --tex-only "
                                 "to inspect the source")
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            staged = output.with_name(f".{output.name}.partial")
-            shutil.copyfile(pdf, staged)
-            os.replace(staged, output)
-        except OSError as err:
-            raise EntwinedError(f"cannot write {output}: {err.strerror}; choose a writable "
-                                "output path with -o") from None
+        replace_with(output, pdf)      # a unique temp name: concurrent builds never collide
 
 
 def build_report(claims, output: str, *, tex_only=False, numerics=True, quick=False,
-                 progress=None, command="entwined report", mutation=False) -> int:
-    from entwined.cli import write_atomic
+                 progress=None, command="entwined report", mutation=False, budget_s=None) -> int:
+    """Exit status: 0 built, 2 no TeX (the .tex is written), 3 built but a check crashed."""
     from entwined.pipeline import verify
     out = Path(output)
     if out.suffix != ".pdf" and not tex_only:
@@ -207,13 +202,34 @@ def build_report(claims, output: str, *, tex_only=False, numerics=True, quick=Fa
     if not tex_only and _tex_tool() is None:
         print(f"entwined: note: no TeX engine found; will write {tex_path} only. "
               f"Install TeX with: {INSTALL_HINT}", file=sys.stderr)
+    # every path written below is checked before the long verification, touching nothing;
+    # -o naming a directory is refused even with --tex-only (the .tex would land beside it)
+    check_target(out)
+    if tex_only or _tex_tool() is None:
+        check_target(tex_path)
     reproducible = "SOURCE_DATE_EPOCH" in os.environ
-    run = verify(claims, numerics=numerics, quick=quick, progress=progress)
+
+    def budget(fn) -> dict:
+        """budget_s only where the callee takes it (the pipeline gains it independently)."""
+        takes = budget_s is not None and "budget_s" in inspect.signature(fn).parameters
+        return {"budget_s": budget_s} if takes else {}
+
+    run = verify(claims, numerics=numerics, quick=quick, progress=progress, **budget(verify))
+    crashed = getattr(run, "internal_errors", [])
+
+    def done() -> int:
+        """Built; 3 if a check crashed (its claim is in the report as unproven), else 0."""
+        if crashed:
+            print(f"entwined: internal error: the check of "
+                  f"{', '.join(f'({i})' for i in crashed)} crashed and is reported unproven; "
+                  "rerun with --debug for details", file=sys.stderr)
+        return 3 if crashed else 0
+
     mutation_result = None
     if mutation:
         from entwined.mutate import run_mutation
         t0 = time.perf_counter()
-        mutation_result = run_mutation(claims, progress=progress)
+        mutation_result = run_mutation(claims, progress=progress, **budget(run_mutation))
         run.timings["mutation"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     tex = render(run, command, reproducible, mutation_result)
@@ -222,10 +238,10 @@ def build_report(claims, output: str, *, tex_only=False, numerics=True, quick=Fa
         write_atomic(str(tex_path), tex)
         print(f"wrote {tex_path}")
         if tex_only:
-            return 0
+            return done()
         print(f"entwined: error: no TeX engine (latexmk + pdflatex); the LaTeX source is in "
               f"{tex_path}. Install TeX with: {INSTALL_HINT}", file=sys.stderr)
         return 2
     compile_pdf(tex, out)
     print(f"wrote {out}")
-    return 0
+    return done()
