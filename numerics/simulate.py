@@ -14,7 +14,13 @@ from numerics.convergence import normaliser
 from numerics.engines import Lattice
 
 REFERENCE_MAX_SITES = 2048
-
+# Bounded work (stated in `entwined lattice --help`): about 2 s in the compiled loop, a minute or
+# so on the NumPy path; the step count is bounded on its own so a tiny lattice cannot spin forever.
+MAX_STEPS = 10_000_000
+MAX_WORK = 2_000_000_000             # sites * steps site-updates
+# Every length, time and rate, given or derived, stays far from underflow and overflow, so no
+# step silently becomes 0 or inf (e.g. --D 1e308 would make epsilon = delta^2/(2 D) subnormal).
+TINY, HUGE = 1e-300, 1e300
 
 
 def positive(name: str, text: str) -> float:
@@ -22,8 +28,17 @@ def positive(name: str, text: str) -> float:
         value = float(text)
     except ValueError:
         raise EntwinedError(f"--{name} must be a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value):
+        raise EntwinedError(f"--{name} must be a finite number, got {text}")
+    if value <= 0:
         raise EntwinedError(f"--{name} must be positive, got {text}")
+    return in_range(f"--{name}", value, f"give --{name} between {TINY:g} and {HUGE:g}")
+
+
+def in_range(name: str, value: float, way_out: str) -> float:
+    """A given or derived scale must be finite and within [TINY, HUGE]."""
+    if not (math.isfinite(value) and TINY <= value <= HUGE):
+        raise EntwinedError(f"{name} = {value:g} is out of range; {way_out}")
     return value
 
 
@@ -57,16 +72,56 @@ def potential_function(text: str):
     if extra or expr.atoms(sp.core.function.AppliedUndef):
         raise EntwinedError(f"--potential may only use z, got {text!r}")
     fn = sp.lambdify(N.z, expr, "numpy")
-    return lambda zz: np.broadcast_to(np.asarray(fn(zz), dtype=float), np.shape(zz))
+
+    def v(zz):
+        """v(z), refused unless real and finite at every point (1/z at z = 0, exp(1000*z))."""
+        try:
+            with np.errstate(all="ignore"):
+                raw = np.asarray(fn(zz))
+                values = None if np.iscomplexobj(raw) else raw.astype(float)
+        except Exception as err:       # the user's formula: any failure is bad input
+            raise EntwinedError(f"--potential {text!r} cannot be evaluated on the lattice "
+                                f"({type(err).__name__}); give a real formula in z") from None
+        if values is None:
+            raise EntwinedError(f"--potential {text!r} is not real on the lattice; give a real "
+                                "formula in z")
+        values = np.broadcast_to(values, np.shape(zz))
+        bad = ~np.isfinite(values)
+        if bad.any():
+            where = np.broadcast_to(zz, values.shape)[bad][0]
+            raise EntwinedError(f"--potential {text!r} is not finite at z = {where:g}; give a "
+                                "potential that is finite on the lattice")
+        return values
+    return v
 
 
 def run(args) -> dict:
+    """Validate everything first, then run with NumPy's warnings silenced (a non-finite value is
+    an error of its own, one line); the result is checked to be finite before it is returned."""
     delta = positive("delta", args.delta)
     sites = whole("sites", args.sites, 3)
     steps = whole("steps", args.steps, 0)
     if sites > memory_limit_sites():
         raise EntwinedError(f"a lattice of {sites} sites does not fit in memory here; use at most "
                             f"{memory_limit_sites()} sites")
+    if steps > MAX_STEPS:
+        raise EntwinedError(f"--steps {steps} exceeds the limit of {MAX_STEPS} steps; use fewer "
+                            "steps (or a larger --epsilon for a longer time)")
+    if sites * steps > MAX_WORK:
+        raise EntwinedError(f"{sites} sites x {steps} steps = {sites * steps:.3g} site-updates "
+                            f"exceeds the limit of {MAX_WORK:.0e}; use fewer --sites or --steps")
+    in_range("the lattice length sites*delta", sites * delta, "use a smaller --delta")
+    with np.errstate(all="ignore"):
+        summary = _run(args, delta, sites, steps)
+    bad = [k for k, v in summary.items() if isinstance(v, float) and not math.isfinite(v)]
+    profile = summary["profile"]
+    if bad or not all(np.all(np.isfinite(profile[k])) for k in ("phi1", "phi2")):
+        raise EntwinedError(f"the run overflowed ({', '.join(bad) or 'the profile'} is not "
+                            "finite); use smaller parameters")
+    return summary
+
+
+def _run(args, delta: float, sites: int, steps: int) -> dict:
     z = (np.arange(sites) - sites // 2) * delta
     length = sites * delta
     psi0 = np.exp(-z**2) * np.exp(2j * z)
@@ -75,7 +130,9 @@ def run(args) -> dict:
     eps_given = positive("epsilon", args.epsilon) if args.epsilon is not None else None
     if args.section == "diffusive":
         D = positive("D", args.D) if eps_given is None else delta**2 / (2 * eps_given)
-        eps = delta**2 / (2 * D)
+        in_range("D", D, "use a larger --epsilon or a smaller --delta")
+        eps = in_range("epsilon = delta^2/(2 D)", delta**2 / (2 * D),
+                       "use a smaller --D or a larger --delta")
         if steps % 8:
             raise EntwinedError(f"--steps must be a multiple of 8 for the diffusive section "
                                 f"(the finite rotation repeats every 8 steps), got {steps}")
@@ -97,8 +154,8 @@ def run(args) -> dict:
     else:
         a, c = positive("a", args.a), positive("c", args.c)
         if eps_given is not None:
-            c = delta / eps_given
-        eps = delta / c
+            c = in_range("c = delta/epsilon", delta / eps_given, "use a larger --epsilon")
+        eps = in_range("epsilon = delta/c", delta / c, "use a larger --c or a smaller --delta")
         if a * eps > 1:
             raise EntwinedError(f"alpha = a*epsilon = {a * eps:g} exceeds 1; use a smaller --delta")
         u = Lattice(np.full(sites, a * eps)).run(u0, steps)

@@ -19,6 +19,22 @@ from tests.conftest import run_cli
     (["--sites", "100000000000"], "does not fit in memory"),
     (["--potential", "y*z"], "--potential"),
     (["--section", "kac", "--delta", "3"], "exceeds 1"),
+    # non-finite and overflowing values, and work beyond the stated limit
+    (["--delta", "1e999"], "--delta must be a finite number"),
+    (["--delta", "nan"], "--delta must be a finite number"),
+    (["--D", "inf"], "--D must be a finite number"),
+    (["--D", "1e308"], "out of range"),
+    (["--D", "1e299"], "epsilon = delta^2/(2 D)"),
+    (["--epsilon", "1e-320"], "out of range"),
+    (["--section", "kac", "--c", "1e-310"], "out of range"),
+    (["--alpha", "nan"], "--alpha must lie in [0, 1]"),
+    (["--potential", "exp(1000*z)"], "not finite at z ="),
+    (["--potential", "1/z"], "not finite at z = 0"),
+    (["--sites", "3", "--potential", "1/z"], "not finite"),
+    (["--potential", "sqrt(z)"], "not finite"),
+    (["--potential", "I*z"], "not real"),
+    (["--steps", "99999999999"], "exceeds the limit"),
+    (["--sites", "100000", "--steps", "100000"], "site-updates exceeds the limit"),
 ])
 def test_lattice_values_out_of_range(tmp_path, args, needle):
     out = tmp_path / "profile.csv"
