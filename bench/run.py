@@ -3,10 +3,10 @@ the diffusive derivation with general v(z) and its first remainder term, each se
 symbolic checks, and the report render without numerics."""
 import time
 
-from derive import model
-from derive.diffusive import eight_step
+from entwined.derive import model
+from entwined.derive.diffusive import eight_step
 from entwined.checks.registry import Context, load_all
-from entwined.claims import load_claims
+from entwined.core.claims import load_claims
 
 
 def cold():
@@ -45,7 +45,7 @@ def main():
     import subprocess
     import sys
     code = ("import time, sympy\nfrom entwined.checks.registry import Context, load_all\n"
-            "from entwined.claims import load_claims\ncl = load_claims(); checks = load_all()\n"
+            "from entwined.core.claims import load_claims\ncl = load_claims(); checks = load_all()\n"
             "ctx = Context(claims=cl.by_id(), numerics=False)\nt0 = time.perf_counter()\n"
             "[checks[c.id](c, ctx) for c in cl.claims if c.section == 'diffusive-scaling']\n"
             "print(time.perf_counter() - t0)")
@@ -53,13 +53,13 @@ def main():
     print(f"section diffusive-scaling, first run in a fresh process (includes SymPy's first-call "
           f"costs): {float(cold):.3f} s")
 
-    from entwined.pipeline import verify
-    from report.build import render
+    from entwined.run.pipeline import verify
+    from entwined.report.build import render
     run = verify(claims, numerics=False)
     print(f"report render (LaTeX source, no numerics): {best(lambda: render(run, 'bench', True)):.3f} s")
     import tempfile
     from pathlib import Path
-    from report.build import _tex_tool, compile_pdf
+    from entwined.report.build import _tex_tool, compile_pdf
     if _tex_tool():
         tex = render(run, "bench", True)
         with tempfile.TemporaryDirectory() as tmp:
@@ -67,7 +67,7 @@ def main():
             compile_pdf(tex, Path(tmp) / "r.pdf")
             print(f"report LaTeX build (no numerics): {time.perf_counter() - t0:.2f} s")
 
-    from numerics.engines import Lattice, roll_baseline
+    from entwined.numerics.engines import Lattice, roll_baseline
     import numpy as np
     rng = np.random.default_rng(0)
     n, steps = 10_000, 400
@@ -75,11 +75,11 @@ def main():
     lat = Lattice(alpha)
     t_engine = best(lambda: lat.run(u, steps))
     t_roll = best(lambda: roll_baseline(u, alpha, steps))
-    from numerics import ckernel
+    from entwined.numerics import ckernel
     print(f"lattice throughput, {n} sites ({ckernel.status()}): engine {n * steps / t_engine:.3g} site-updates/s, "
           f"np.roll baseline {n * steps / t_roll:.3g} site-updates/s, ratio {t_roll / t_engine:.2f}x")
 
-    from numerics import montecarlo as mc
+    from entwined.numerics import montecarlo as mc
     n_paths = 1_000_000
     t0 = time.perf_counter()
     mc.sample(n_paths, 32, mc.ConstantAlpha(0.5), seed=1)

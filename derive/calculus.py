@@ -11,8 +11,8 @@ from math import factorial
 
 import sympy as sp
 
-from entwined import notation as N
-from entwined.texprint import to_latex
+from entwined.core import notation as N
+from entwined.core.texprint import to_latex
 
 OPERATORS = (N.Ep, N.Em, N.Et, N.Dz, N.Dt)
 FIELDS = {sp.Function(name) for name in N.FIELD_NAMES}

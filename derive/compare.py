@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.calculus import apply_operators, as_vector, truncate, weighted_series
-from entwined import notation as N
+from entwined.derive.calculus import apply_operators, as_vector, truncate, weighted_series
+from entwined.core import notation as N
 
 
 def vector_fields(names):

@@ -15,8 +15,8 @@ import sympy as sp
 from sympy import QQ
 from sympy.polys.rings import ring
 
-from entwined import notation as N
-from entwined.notation import z, t, coefficient
+from entwined.core import notation as N
+from entwined.core.notation import z, t, coefficient
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The lattice model as operators: the rules of `entwined.rules` turned into recurrences, a
+"""The lattice model as operators: the rules of `entwined.core.rules` turned into recurrences, a
 matrix of shift operators and the Taylor coefficients of the canonical-ensemble alpha, all
 independent of any printed equation."""
 from __future__ import annotations
@@ -7,9 +7,9 @@ from functools import lru_cache
 
 import sympy as sp
 
-from entwined import notation as N
+from entwined.core import notation as N
 
-from entwined.rules import (LEFT, MINUS_Z, PLUS_Z, RIGHT, SOURCE_OFFSET, Envelope,  # noqa: F401
+from entwined.core.rules import (LEFT, MINUS_Z, PLUS_Z, RIGHT, SOURCE_OFFSET, Envelope,  # noqa: F401
                             corner_handedness, reversal_probability, transition_table)
 
 

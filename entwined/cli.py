@@ -10,7 +10,7 @@ Exit status (scripts and CI branch on it, so every path ends in exactly one of t
        traceback)
   130  interrupted (Ctrl-C); no output was written and any previous output file is intact
 Errors are one line, never a traceback unless --debug is given.  Output files are checked
-before the work and replaced atomically after it (entwined/outputs.py).
+before the work and replaced atomically after it (entwined/core/outputs.py).
 """
 from __future__ import annotations
 
@@ -19,9 +19,15 @@ import inspect
 import json
 import math
 import sys
+import traceback
 
-from entwined.errors import EntwinedError
-from entwined.outputs import check_target, write_atomic
+from entwined.core.claims import load_claims
+from entwined.core.errors import EntwinedError
+from entwined.core.outputs import check_target, write_atomic
+from entwined.numerics import simulate
+from entwined.report.build import build_report
+from entwined.run.mutate import run_mutation
+from entwined.run.pipeline import plain, to_json, verify
 
 DEFAULT_REPORT = "out/entwined-report.pdf"
 DEFAULT_TIMEOUT_S = 120.0
@@ -145,7 +151,6 @@ def _mutation_table(result) -> str:
 
 def _emit(json_path, data, table) -> None:
     """JSON on stdout for '-', otherwise the table on stdout and the JSON (if asked) in a file."""
-    from entwined.pipeline import plain
     payload = json.dumps(plain(data), indent=2, allow_nan=False)
     if json_path == "-":
         print(payload)
@@ -174,22 +179,19 @@ def _internal_errors(ids) -> int:
 
 def _run(args) -> int:
     if args.command == "lattice":
-        from numerics.simulate import csv_text, run
         if args.output:
             check_target(args.output)       # fail on a bad path before the work, touching nothing
-        summary = run(args)
+        summary = simulate.run(args)
         profile = summary.pop("profile")
         for key, value in summary.items():
             print(f"{key}: {value}")
         if args.output:
-            write_atomic(args.output, csv_text(profile))
+            write_atomic(args.output, simulate.csv_text(profile))
             print(f"wrote {args.output}")
         return 0
 
     if args.command in ("verify", "mutate") and args.json and args.json != "-":
         check_target(args.json)             # fail on a bad path before the long work
-    from entwined.claims import load_claims
-    from entwined.pipeline import to_json, verify
 
     claims = load_claims(args.claims)
     if args.command == "verify":
@@ -200,7 +202,6 @@ def _run(args) -> int:
             return _internal_errors(run.internal_errors)
         return 0 if run.all_hold else 1
     if args.command == "mutate":
-        from entwined.mutate import run_mutation
         result = run_mutation(claims, progress=_progress, **_budget(run_mutation, args.timeout))
         _emit(args.json, result, lambda: _mutation_table(result))
         if result["total"].get("errors"):
@@ -208,7 +209,6 @@ def _run(args) -> int:
                   f"{result['total']['errors']}); rerun with --debug for details", file=sys.stderr)
             return 3
         return 0 if result["total"]["killed"] == result["total"]["mutants"] else 1
-    from report.build import build_report
     return build_report(claims, args.output, tex_only=args.tex_only,
                         numerics=not args.no_numerics, quick=args.quick, progress=_progress,
                         command="entwined " + " ".join(sys.argv[1:]), mutation=args.mutation,
@@ -227,7 +227,6 @@ def main(argv=None) -> int:
         return 130
     except Exception as err:                # a bug, not bad input: say so in one line
         if getattr(args, "debug", False):
-            import traceback
             traceback.print_exc()
         else:
             first = (str(err).strip().splitlines() or [""])[0][:200]

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import platform
 
 SOURCE = r"""
 #include <stddef.h>
@@ -51,7 +52,6 @@ def _cache_dir() -> Path:
 
 def _cpu_id() -> str:
     """-march=native code is for this processor only; the cache key says which one."""
-    import platform
     model = ""
     try:
         with open("/proc/cpuinfo") as fh:

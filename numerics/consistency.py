@@ -7,10 +7,12 @@ import math
 import numpy as np
 import sympy as sp
 
-from entwined import notation as N
-from entwined import rules as model
-from numerics import kernels, lattice, testdata
-from numerics.engines import Lattice, step_normaliser
+from entwined.core import notation as N
+from entwined.core import rules as model
+from entwined.numerics import kernels, lattice, testdata
+from entwined.numerics.engines import Lattice, step_normaliser
+from entwined.numerics import reference
+from entwined.numerics.engines import fourier_propagate
 
 
 def observed_orders(hs, errors):
@@ -147,8 +149,6 @@ def kac_second_order(pair, psi_defs: dict, quick=False) -> dict:
     on the exact Kac lattice: psi_- from exp(a t) phi' through (21), t-derivatives by central
     differences over single lattice steps, z-derivatives spectrally.  The residual must vanish
     as epsilon -> 0 (first order)."""
-    from numerics import reference
-    from numerics.engines import fourier_propagate
     lhs, rhs = pair
     psi = sp.Function("psi_m")(N.z, N.t)
     p, pt, ptt, pzz = sp.symbols("p pt ptt pzz")

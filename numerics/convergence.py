@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from entwined import notation as N
-from entwined import rules as model
-from numerics import reference
-from numerics.consistency import study
-from numerics.engines import Lattice, fourier_propagate, step_normaliser
+from entwined.core import notation as N
+from entwined.core import rules as model
+from entwined.numerics import reference
+from entwined.numerics.consistency import study
+from entwined.numerics.engines import Lattice, fourier_propagate, step_normaliser
 
 
 def normaliser() -> float:

@@ -22,8 +22,9 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
-from entwined import rules as model
-from entwined.errors import EntwinedError
+from entwined.core import rules as model
+from entwined.core.errors import EntwinedError
+from entwined.numerics import ckernel
 
 MAX_SITES = 50_000_000
 
@@ -88,7 +89,6 @@ class Lattice:
         if int(nsteps) != nsteps or nsteps < 0:
             raise EntwinedError(f"step count must be a non-negative integer, got {nsteps}")
         if compiled and nsteps:
-            from numerics import ckernel
             out = ckernel.run(np.asarray(u, dtype=float), self._alpha, self._signs, int(nsteps),
                               self.periodic, scale)
             if out is not None:

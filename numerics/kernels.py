@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from entwined import notation as N
+from entwined.core import notation as N
 
 
 def act(op_entry, g, potential):

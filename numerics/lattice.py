@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from entwined import rules as model
-from entwined import notation as N
+from entwined.core import rules as model
+from entwined.core import notation as N
 
 
 def probabilities(potential, eps):

@@ -24,6 +24,9 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+import sympy as sp
+from entwined.core import notation as N
+from statistics import NormalDist
 
 
 def _sample_chunk(n_paths: int, steps: int, alpha_of_z, seed) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -164,8 +167,6 @@ def recurrence_from_printed(pairs, alpha_sites: np.ndarray):
 
     Coefficients may be any expression in alpha and beta (a mutant may double one); alpha is
     taken at the target site.  Returns None when the printed form is not a one-step recurrence."""
-    import sympy as sp
-    from entwined import notation as N
     rows = {}
     for lhs, rhs in pairs:
         if not (hasattr(lhs, "func") and lhs.args == (N.z, N.t + N.epsilon)):
@@ -207,7 +208,6 @@ def iterate_printed(rows, initial: dict, steps: int, width: int):
 
 def compare(result: dict, exact: list, components: dict, threshold: float | None = None) -> dict:
     """max |MC - exact| / standard error over every site and time with data, and where."""
-    from statistics import NormalDist
     worst, where, n_sites = 0.0, None, 0
     for name, comp in components.items():
         for t in range(result["steps"]):

@@ -7,11 +7,13 @@ import os
 import numpy as np
 import sympy as sp
 
-from entwined import notation as N
-from entwined.errors import EntwinedError
-from numerics import reference
-from numerics.convergence import normaliser
-from numerics.engines import Lattice
+from entwined.core import notation as N
+from entwined.core.errors import EntwinedError
+from entwined.numerics import reference
+from entwined.numerics.convergence import normaliser
+from entwined.numerics.engines import Lattice
+from entwined.core.claims import parse_text
+from entwined.core.errors import ClaimError
 
 REFERENCE_MAX_SITES = 2048
 # Bounded work (stated in `entwined lattice --help`): about 2 s in the compiled loop, a minute or
@@ -61,8 +63,6 @@ def memory_limit_sites() -> int:
 
 
 def potential_function(text: str):
-    from entwined.claims import parse_text
-    from entwined.errors import ClaimError
     try:
         expr = parse_text(text, "--potential")
     except ClaimError as err:

@@ -1,7 +1,7 @@
 """Smooth, bounded test data shared by every numeric study (fixed, so runs are reproducible)."""
 import sympy as sp
 
-from entwined import notation as N
+from entwined.core import notation as N
 
 z = N.z
 FIELDS = (sp.exp(-z**2 / 2) * sp.cos(2 * z),

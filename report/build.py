@@ -12,11 +12,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from entwined.claims import SECTIONS
-from entwined.errors import EntwinedError
-from entwined.outputs import check_target, replace_with, write_atomic
-from entwined.verdicts import Verdict
-from report.latex import Tex, environment
+from entwined.core.claims import SECTIONS
+from entwined.core.errors import EntwinedError
+from entwined.core.outputs import check_target, replace_with, write_atomic
+from entwined.core.verdicts import Verdict
+from entwined.report.latex import Tex, environment
+from entwined.derive.calculus import latex
+from entwined.core.claims import parse_display, split_equation
+from entwined.run.provenance import environment as env_info
+from entwined.run.pipeline import verify
+from entwined.run.mutate import run_mutation
 
 TEX_PACKAGES = ("latexmk texlive-latex-base texlive-latex-recommended texlive-pictures "
                 "texlive-fonts-recommended lmodern")
@@ -82,8 +87,6 @@ def _evidence_lines(evidence: dict) -> list[str]:
 def _printed(text: str, claim_id: str):
     """A printed equation typeset as printed; a form SymPy cannot keep unevaluated (a matrix
     power, nested matrices) is shown as its source text instead, never evaluated."""
-    from derive.calculus import latex
-    from entwined.claims import parse_display, split_equation
     sides = [parse_display(s, claim_id) for s in split_equation(text, claim_id)]
     if any(s is None for s in sides):
         return {"tex": None, "text": text}
@@ -94,8 +97,6 @@ def _printed(text: str, claim_id: str):
 
 
 def context(run, command: str, reproducible: bool) -> dict:
-    from derive.calculus import latex
-    from entwined.provenance import environment as env_info
     sections = []
     for key, title in SECTIONS.items():
         items = []
@@ -194,7 +195,6 @@ def compile_pdf(tex: str, output: Path) -> None:
 def build_report(claims, output: str, *, tex_only=False, numerics=True, quick=False,
                  progress=None, command="entwined report", mutation=False, budget_s=None) -> int:
     """Exit status: 0 built, 2 no TeX (the .tex is written), 3 built but a check crashed."""
-    from entwined.pipeline import verify
     out = Path(output)
     if out.suffix != ".pdf" and not tex_only:
         raise EntwinedError(f"output {output} should end in .pdf (use --tex-only for a .tex)")
@@ -227,7 +227,6 @@ def build_report(claims, output: str, *, tex_only=False, numerics=True, quick=Fa
 
     mutation_result = None
     if mutation:
-        from entwined.mutate import run_mutation
         t0 = time.perf_counter()
         mutation_result = run_mutation(claims, progress=progress, **budget(run_mutation))
         run.timings["mutation"] = time.perf_counter() - t0

@@ -31,7 +31,7 @@ def escape(value) -> str:
 
 
 def environment() -> jinja2.Environment:
-    loader = jinja2.FileSystemLoader(str(resources.files("report") / "templates"))
+    loader = jinja2.FileSystemLoader(str(resources.files("entwined.report") / "templates"))
     env = jinja2.Environment(
         loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
         block_start_string=r"\BLOCK{", block_end_string="}",

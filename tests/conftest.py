@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from entwined.claims import default_claims_path, load_claims
-from entwined.pipeline import verify
+from entwined.core.claims import default_claims_path, load_claims
+from entwined.run.pipeline import verify
 
 BUNDLED = default_claims_path().read_text(encoding="utf-8")
 

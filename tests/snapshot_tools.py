@@ -9,8 +9,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from entwined.claims import NAMESPACE, load_claims
-from entwined.pipeline import verify
+from entwined.core.claims import NAMESPACE, load_claims
+from entwined.run.pipeline import verify
 
 HERE = Path(__file__).parent / "snapshots"
 SKIP = {"numeric", "figures", "monte_carlo", "convergence_free", "convergence_potential",

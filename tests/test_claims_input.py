@@ -1,8 +1,8 @@
 """Bad claims files: one-line error naming the claim and the text, exit 2, no traceback."""
 import pytest
 
-from entwined.claims import load_claims
-from entwined.errors import ClaimError
+from entwined.core.claims import load_claims
+from entwined.core.errors import ClaimError
 from tests.conftest import BUNDLED, mutated, run_cli
 
 

@@ -56,7 +56,7 @@ def test_report_pdf_contains_every_claim(tmp_path, require_tex):
     assert proc.returncode == 0, proc.stderr
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True).stdout
-    from entwined.claims import load_claims
+    from entwined.core.claims import load_claims
     for claim in load_claims().claims:
         assert f"({claim.id})" in text
     assert "Findings" in text and "holds-with-correction" in text
@@ -98,8 +98,8 @@ def test_no_tex_writes_tex_and_exits_nonzero(tmp_path):
 
 def test_latex_error_is_reported_in_one_line_and_no_pdf_left(tmp_path, require_tex, monkeypatch):
     """A template that LaTeX rejects: the user sees the log line; no PDF is moved into place."""
-    from entwined.errors import EntwinedError
-    from report.build import compile_pdf
+    from entwined.core.errors import EntwinedError
+    from entwined.report.build import compile_pdf
     out = tmp_path / "bad.pdf"
     with pytest.raises(EntwinedError) as err:
         compile_pdf("\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}", out)

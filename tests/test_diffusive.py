@@ -1,10 +1,10 @@
 """The diffusive section (3)-(14): derived results pinned by residuals, and wrong claims caught."""
 import sympy as sp
 
-from derive import model
-from derive.diffusive.eight_step import expand_generator
-from entwined import notation as N
-from entwined.verdicts import Verdict
+from entwined.derive import model
+from entwined.derive.diffusive.eight_step import expand_generator
+from entwined.core import notation as N
+from entwined.core.verdicts import Verdict
 from tests.conftest import mutated, verdicts
 
 phi1, phi2 = (sp.Function(n)(N.z, N.t) for n in ("phi1", "phi2"))

@@ -2,11 +2,11 @@
 import numpy as np
 import sympy as sp
 
-from derive.kac.system import constant_data_limit
-from numerics.constant_data import lattice_constant_data
-from derive.kac.system import F, lattice_system
-from entwined import notation as N
-from entwined.verdicts import Verdict
+from entwined.derive.kac.system import constant_data_limit
+from entwined.numerics.constant_data import lattice_constant_data
+from entwined.derive.kac.system import F, lattice_system
+from entwined.core import notation as N
+from entwined.core.verdicts import Verdict
 from tests.conftest import mutated, verdicts
 
 

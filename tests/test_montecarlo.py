@@ -4,8 +4,8 @@ import pytest
 
 from entwined.checks.stochastic import montecarlo as mcc
 from entwined.checks.registry import Context
-from entwined.claims import load_claims
-from numerics import montecarlo as mc
+from entwined.core.claims import load_claims
+from entwined.numerics import montecarlo as mc
 from tests.conftest import mutated
 
 STEPS = 16

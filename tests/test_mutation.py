@@ -1,6 +1,6 @@
 """The verifier can say no: mutants of printed claims are killed."""
-from entwined.claims import load_claims
-from entwined.mutate import mutants_of, run_mutation
+from entwined.core.claims import load_claims
+from entwined.run.mutate import mutants_of, run_mutation
 
 
 def test_mutant_kinds_are_generated():

@@ -5,10 +5,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from derive import model
-from entwined.errors import EntwinedError
-from numerics import convergence, kernels
-from numerics.engines import Lattice, fourier_propagate, roll_baseline, run_exact, run_mpmath
+from entwined.derive import model
+from entwined.core.errors import EntwinedError
+from entwined.numerics import convergence, kernels
+from entwined.numerics.engines import Lattice, fourier_propagate, roll_baseline, run_exact, run_mpmath
 
 
 @pytest.mark.parametrize("env", [model.LEFT, model.RIGHT])
@@ -66,8 +66,8 @@ def test_lattice_converges_to_schroedinger_at_first_order():
 def test_wrong_kernel_is_caught_by_the_numeric_check_alone():
     """A flipped sign of the potential in the derived PDE fails the eight-step consistency study."""
     import sympy as sp
-    from derive.diffusive.eight_step import expand_generator
-    from numerics.consistency import eight_step_generator
+    from entwined.derive.diffusive.eight_step import expand_generator
+    from entwined.numerics.consistency import eight_step_generator
     gen, _ = expand_generator(order=4)
     good = eight_step_generator(gen, model.LEFT, 1.0, quick=True)
     v = sp.Function("v")(sp.Symbol("z", real=True))
@@ -85,7 +85,7 @@ def test_kac_lattice_rejects_printed_18_and_accepts_derived():
 @pytest.mark.parametrize("env", [model.LEFT, model.RIGHT])
 @pytest.mark.parametrize("periodic", [True, False])
 def test_compiled_loop_gives_the_numpy_bits(env, periodic):
-    from numerics import ckernel
+    from entwined.numerics import ckernel
     rng = np.random.default_rng(4)
     u, alpha = rng.standard_normal((2, 301)), rng.uniform(0, 1, 301)
     lat = Lattice(alpha, env, periodic)
@@ -98,7 +98,7 @@ def test_compiled_loop_gives_the_numpy_bits(env, periodic):
 def test_fallback_without_compiled_loop(tmp_path):
     import subprocess
     import sys
-    code = ("import numpy as np; from numerics.engines import Lattice; from numerics import ckernel;"
+    code = ("import numpy as np; from entwined.numerics.engines import Lattice; from entwined.numerics import ckernel;"
             "u = np.ones((2, 8)); print(Lattice(np.full(8, 0.5)).run(u, 3).sum(), ckernel.status())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=dict(os.environ, ENTWINED_NO_C="1"))
@@ -108,8 +108,8 @@ def test_fallback_without_compiled_loop(tmp_path):
 def test_mpmath_kernel_agrees_with_numpy_kernel():
     import mpmath
     import sympy as sp
-    from derive.diffusive.eight_step import expand_generator
-    from numerics import testdata
+    from entwined.derive.diffusive.eight_step import expand_generator
+    from entwined.numerics import testdata
     gen, _ = expand_generator(order=4)
     gen = {k: g.xreplace({sp.Symbol("D", positive=True): sp.Rational(1, 2)}) for k, g in gen.items()}
     fields = dict(zip(gen, testdata.FIELDS))
@@ -135,8 +135,8 @@ def test_lattice_keeps_conjugate_envelopes_conjugate():
 def test_kernel_of_13_on_a_plane_wave_is_hand_checkable():
     """d/dt phi_1 = D phi_2'' - v phi_2 with phi_2 = sin(k z), v = const: -(D k^2 + v) sin(k z)."""
     import sympy as sp
-    from derive.diffusive.eight_step import expand_generator
-    from entwined import notation as N
+    from entwined.derive.diffusive.eight_step import expand_generator
+    from entwined.core import notation as N
     gen, _ = expand_generator(order=4)
     z = N.z
     kern = kernels.generator_kernel({k: g.xreplace({N.D: sp.Rational(1, 2)}) for k, g in gen.items()},

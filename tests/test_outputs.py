@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from entwined.errors import EntwinedError
+from entwined.core.errors import EntwinedError
 from tests.conftest import run_cli
 
 OLD = b"previous output, must survive\n"
@@ -138,7 +138,7 @@ def test_tex_only_replaces_the_previous_tex_atomically(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.toml", "r.tex"]
 
 
-CRASH = ("import sys, numerics.simulate as s, entwined.cli as c\n"
+CRASH = ("import sys, entwined.numerics.simulate as s, entwined.cli as c\n"
          "def boom(args): raise ZeroDivisionError('division by zero\\nsecond line')\n"
          "s.run = boom\n"
          "sys.exit(c.main(sys.argv[1:]))\n")
@@ -162,15 +162,15 @@ class _Run:
 
 
 def test_a_crashed_check_is_exit_3_and_the_timeout_reaches_the_pipeline(monkeypatch, capsys):
-    import entwined.pipeline as pipeline
+    import entwined.cli as cli
     from entwined.cli import main
     seen = {}
 
     def verify(claims, *, numerics, quick, progress, only=None, budget_s=None):
         seen["budget_s"] = budget_s
         return _Run()
-    monkeypatch.setattr(pipeline, "verify", verify)
-    monkeypatch.setattr(pipeline, "to_json", lambda run: {"claims": []})
+    monkeypatch.setattr(cli, "verify", verify)
+    monkeypatch.setattr(cli, "to_json", lambda run: {"claims": []})
     assert main(["verify", "--no-numerics", "--timeout", "7.5", "--json", "-"]) == 3
     assert seen["budget_s"] == 7.5
     err = capsys.readouterr().err.strip().splitlines()
@@ -180,7 +180,7 @@ def test_a_crashed_check_is_exit_3_and_the_timeout_reaches_the_pipeline(monkeypa
 
 
 def test_check_target_only_looks(tmp_path):
-    from entwined.outputs import check_target
+    from entwined.core.outputs import check_target
     check_target(tmp_path / "a" / "b" / "c.json")
     assert not any(tmp_path.iterdir())
     blocker = tmp_path / "file"
@@ -192,7 +192,7 @@ def test_check_target_only_looks(tmp_path):
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
-    from entwined import outputs
+    from entwined.core import outputs
     out = tmp_path / "x.json"
     out.write_bytes(OLD)
 
@@ -214,7 +214,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypa
 
 
 def test_chunked_compiled_loop_gives_the_same_bits(monkeypatch):
-    from numerics import ckernel
+    from entwined.numerics import ckernel
     if ckernel.status().startswith("unavailable"):
         pytest.skip("no compiled loop here")
     rng = np.random.default_rng(7)
@@ -227,7 +227,7 @@ def test_chunked_compiled_loop_gives_the_same_bits(monkeypatch):
 
 def test_lattice_help_states_the_limits_it_enforces():
     from entwined.cli import LATTICE_LIMITS
-    from numerics.simulate import MAX_STEPS, MAX_WORK
+    from entwined.numerics.simulate import MAX_STEPS, MAX_WORK
     assert f"at most {MAX_STEPS} steps" in LATTICE_LIMITS
     assert f"sites*steps <= {MAX_WORK:.0e}".replace("e+0", "e") in LATTICE_LIMITS
     proc = run_cli("lattice", "--help")
@@ -237,7 +237,7 @@ def test_lattice_help_states_the_limits_it_enforces():
 def test_compiled_pdf_goes_through_a_unique_temp_file(tmp_path, monkeypatch):
     """Without TeX here, a stand-in 'LaTeX' that copies its input: the PDF is installed by
     replace_with (complete, umask mode, no fixed-name .partial shared between builds)."""
-    from report import build
+    from entwined.report import build
     monkeypatch.setattr(build, "_tex_tool", lambda: ["sh", "-c", "cp report.tex report.pdf"])
     out = tmp_path / "r.pdf"
     out.write_bytes(OLD)

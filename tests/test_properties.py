@@ -5,8 +5,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derive import model
-from numerics.engines import Lattice, run_exact
+from entwined.derive import model
+from entwined.numerics.engines import Lattice, run_exact
 
 sizes = st.integers(min_value=3, max_value=16)
 dyadic = st.integers(min_value=-64, max_value=64).map(lambda k: k / 64)

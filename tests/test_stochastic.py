@@ -1,5 +1,5 @@
-from derive import model
-from entwined.verdicts import Verdict
+from entwined.derive import model
+from entwined.core.verdicts import Verdict
 from tests.conftest import mutated, verdicts
 
 

@@ -8,10 +8,10 @@ from functools import lru_cache
 import sympy as sp
 from sympy import QQ
 
-from derive import model
-from derive.diffusive.pauli import step_growth
-from derive.jets import JetAlgebra, JetSpec
-from entwined import notation as N
+from entwined.derive import model
+from entwined.derive.diffusive.pauli import step_growth
+from entwined.derive.jets import JetAlgebra, JetSpec
+from entwined.core import notation as N
 
 CONVENTIONS = ("target", "source")   # where alpha, beta of a step are evaluated
 NORMALISED = {"phip1": "phi1", "phip2": "phi2", "phip3": "phi3", "phip4": "phi4"}

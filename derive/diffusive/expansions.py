@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive import model
-from derive.calculus import truncate
-from entwined import notation as N
+from entwined.derive import model
+from entwined.derive.calculus import truncate
+from entwined.core import notation as N
 
 V = N.v(N.z)
 

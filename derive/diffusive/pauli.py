@@ -6,10 +6,10 @@ import sympy as sp
 
 from functools import lru_cache
 
-from derive import model
-from derive.calculus import DIFFUSIVE
-from derive.diffusive.expansions import alpha_series
-from entwined import notation as N
+from entwined.derive import model
+from entwined.derive.calculus import DIFFUSIVE
+from entwined.derive.diffusive.expansions import alpha_series
+from entwined.core import notation as N
 
 
 def model_one_step_series(order):

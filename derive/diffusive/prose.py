@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive import model
-from derive.diffusive.eight_step import derivation
-from entwined import notation as N
+from entwined.derive import model
+from entwined.derive.diffusive.eight_step import derivation
+from entwined.core import notation as N
 
 f = sp.Function("f")(N.z)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive import model
-from entwined import notation as N
+from entwined.derive import model
+from entwined.core import notation as N
 
 KAC = {N.alpha: N.a * N.epsilon, N.beta: 1 - N.a * N.epsilon}
 

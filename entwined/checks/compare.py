@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.calculus import latex, lowest_weight, truncate
-from entwined.verdicts import Outcome, Verdict, from_residual
+from entwined.derive.calculus import latex, lowest_weight, truncate
+from entwined.core.verdicts import Outcome, Verdict, from_residual
 
 
 def combine_numeric(outcome: Outcome, num: dict) -> Outcome:

@@ -5,8 +5,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from entwined.claims import Claim
-from entwined.verdicts import Outcome
+from entwined.core.claims import Claim
+from entwined.core.verdicts import Outcome
 
 CHECKS: dict[str, Callable[[Claim, "Context"], Outcome]] = {}
 MODULES = (

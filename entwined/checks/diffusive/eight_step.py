@@ -6,17 +6,17 @@ import random
 
 import sympy as sp
 
-from derive import model
-from derive.calculus import latex
-from derive.diffusive.eight_step import (derivation, expand_generator, printed_generator,
+from entwined.derive import model
+from entwined.derive.calculus import latex
+from entwined.derive.diffusive.eight_step import (derivation, expand_generator, printed_generator,
                                          substitute_time_derivatives)
-from derive.diffusive.pauli import step_growth
-from entwined import notation as N
+from entwined.derive.diffusive.pauli import step_growth
+from entwined.core import notation as N
 from entwined.checks.compare import combine_numeric, missing
 from entwined.checks.registry import checks
-from entwined.verdicts import Outcome, Step, Verdict, from_residual
-from numerics.consistency import eight_step_generator
-from numerics.convergence import schroedinger_study
+from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
+from entwined.numerics.consistency import eight_step_generator
+from entwined.numerics.convergence import schroedinger_study
 
 
 def _numeric_consistency(claim, ctx, outcome, gen):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive import model
-from derive.calculus import latex, weighted_series
-from derive.compare import jets_of, vector_fields
-from derive.diffusive.expansions import V, alpha_series, exact_shifts, model_alpha
-from entwined import notation as N
+from entwined.derive import model
+from entwined.derive.calculus import latex, weighted_series
+from entwined.derive.compare import jets_of, vector_fields
+from entwined.derive.diffusive.expansions import V, alpha_series, exact_shifts, model_alpha
+from entwined.core import notation as N
 from entwined.checks.compare import compare_to_order
 from entwined.checks.registry import checks
-from entwined.verdicts import Outcome, Step, Verdict, from_residual
+from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
 
 
 @checks("4")

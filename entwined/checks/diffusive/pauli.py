@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive import model
-from derive.calculus import DIFFUSIVE, latex, truncate
-from derive.compare import jets_of, vector_fields
-from derive.diffusive.expansions import alpha_series, model_alpha
-from derive.diffusive.pauli import leading_rotation, model_one_step_series, step_growth
-from entwined import notation as N
+from entwined.derive import model
+from entwined.derive.calculus import DIFFUSIVE, latex, truncate
+from entwined.derive.compare import jets_of, vector_fields
+from entwined.derive.diffusive.expansions import alpha_series, model_alpha
+from entwined.derive.diffusive.pauli import leading_rotation, model_one_step_series, step_growth
+from entwined.core import notation as N
 from entwined.checks.compare import claim_order, combine_numeric, compare_to_order
 from entwined.checks.registry import checks
-from entwined.verdicts import Step, Verdict, from_residual
-from numerics.consistency import one_step_expansion
+from entwined.core.verdicts import Step, Verdict, from_residual
+from entwined.numerics.consistency import one_step_expansion
 
 
 def _pauli_check(claim, ctx):

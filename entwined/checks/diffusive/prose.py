@@ -5,12 +5,12 @@ from __future__ import annotations
 import sympy as sp
 from sympy.calculus.euler import euler_equations
 
-from derive.calculus import latex
-from derive.diffusive.prose import complex_residuals, hamiltonian
-from entwined import notation as N
+from entwined.derive.calculus import latex
+from entwined.derive.diffusive.prose import complex_residuals, hamiltonian
+from entwined.core import notation as N
 from entwined.checks.registry import checks
-from entwined.verdicts import Step, from_residual
-from numerics.convergence import invariants
+from entwined.core.verdicts import Step, from_residual
+from entwined.numerics.convergence import invariants
 
 f = sp.Function("f")(N.z)
 

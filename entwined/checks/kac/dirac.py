@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.calculus import latex
-from derive.diffusive.eight_step import printed_generator
-from derive.kac.system import (COMPTON, F, generator_matrices, lattice_system, psi_system,
+from entwined.derive.calculus import latex
+from entwined.derive.diffusive.eight_step import printed_generator
+from entwined.derive.kac.system import (COMPTON, F, generator_matrices, lattice_system, psi_system,
                                reduce_on_solutions, rescaled)
-from entwined import notation as N
+from entwined.core import notation as N
 from entwined.checks.compare import combine_numeric, missing
 from entwined.checks.registry import checks
-from entwined.verdicts import Step, from_residual
-from numerics.consistency import kac_psi_one_step, kac_second_order
+from entwined.core.verdicts import Step, from_residual
+from entwined.numerics.consistency import kac_psi_one_step, kac_second_order
 
 
 @checks("18.dirac")

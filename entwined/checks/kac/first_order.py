@@ -6,18 +6,18 @@ import sympy as sp
 
 import numpy as np
 
-from derive import model
-from derive.calculus import KAC as WEIGHTS, apply_operators, latex, truncate
-from derive.diffusive.eight_step import printed_generator
-from derive.kac.system import (F, KAC, constant_data_limit, generator_matrices, lattice_system,
+from entwined.derive import model
+from entwined.derive.calculus import KAC as WEIGHTS, apply_operators, latex, truncate
+from entwined.derive.diffusive.eight_step import printed_generator
+from entwined.derive.kac.system import (F, KAC, constant_data_limit, generator_matrices, lattice_system,
                                reduce_on_solutions, rescaled)
-from entwined import notation as N
+from entwined.core import notation as N
 from entwined.checks.compare import combine_numeric
 from entwined.checks.registry import checks
-from entwined.verdicts import Outcome, Step, Verdict, from_residual
-from numerics.consistency import kac_one_step, study
-from numerics.constant_data import lattice_constant_data
-from numerics.convergence import kac_study
+from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
+from entwined.numerics.consistency import kac_one_step, study
+from entwined.numerics.constant_data import lattice_constant_data
+from entwined.numerics.convergence import kac_study
 
 
 @checks("15")

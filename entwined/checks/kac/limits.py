@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.calculus import latex
-from derive.kac.system import F, derived_25, psi, reduce_on_solutions
-from entwined import notation as N
+from entwined.derive.calculus import latex
+from entwined.derive.kac.system import F, derived_25, psi, reduce_on_solutions
+from entwined.core import notation as N
 from entwined.checks.compare import combine_numeric, missing
 from entwined.checks.registry import checks
-from entwined.verdicts import Step, from_residual
-from numerics.convergence import nonrelativistic_study
+from entwined.core.verdicts import Step, from_residual
+from entwined.numerics.convergence import nonrelativistic_study
 
 
 @checks("25.schrodinger-limit")

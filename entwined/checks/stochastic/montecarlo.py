@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics import montecarlo as mc
-from numerics.consistency import fitted_slope
+from entwined.numerics import montecarlo as mc
+from entwined.numerics.consistency import fitted_slope
 
 ALPHA = 0.3
 ALPHAS = (0.1, 0.3, 0.5)          # every printed recurrence is sampled at each of these

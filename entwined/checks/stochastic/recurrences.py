@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive import model
-from derive.calculus import latex
-from entwined import notation as N
+from entwined.derive import model
+from entwined.derive.calculus import latex
+from entwined.core import notation as N
 from entwined.checks.registry import checks
 from entwined.checks.stochastic import montecarlo as mc_evidence
-from entwined.verdicts import Outcome, Step, Verdict, from_residual
+from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
 
 
 def compare_recurrences(claim, env):

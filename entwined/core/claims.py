@@ -1,6 +1,6 @@
 """The paper's printed claims, loaded from a TOML file the project owns and a user may edit.
 
-Formulas are read by the whitelist parser of `entwined.formula`: a claims file is data, and
+Formulas are read by the whitelist parser of `entwined.core.formula`: a claims file is data, and
 reading it must never run code, however it is written.
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import sympy as sp
 
-from entwined import notation as N
-from entwined.errors import ClaimError
-from entwined.formula import Vocabulary, parse_formula
+from entwined.core import notation as N
+from entwined.core.errors import ClaimError
+from entwined.core.formula import Vocabulary, parse_formula
 
 PROVENANCE = ("legible", "partly legible", "reconstructed")
 SECTIONS = {

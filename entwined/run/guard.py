@@ -16,10 +16,10 @@ from functools import lru_cache
 
 import sympy as sp
 
-from entwined.claims import Claim, DISPLAY_VOCABULARY, default_claims_path, load_claims
-from entwined.formula import parse_formula
-from entwined.errors import ClaimError, EntwinedError
-from entwined.verdicts import Outcome, Verdict
+from entwined.core.claims import Claim, DISPLAY_VOCABULARY, default_claims_path, load_claims
+from entwined.core.formula import parse_formula
+from entwined.core.errors import ClaimError, EntwinedError
+from entwined.core.verdicts import Outcome, Verdict
 
 DEFAULT_BUDGET_S = 120.0
 

@@ -20,7 +20,7 @@ from typing import Callable, Mapping
 
 import sympy as sp
 
-from entwined.errors import ClaimError
+from entwined.core.errors import ClaimError
 
 MAX_CHARS = 20_000
 MAX_NODES = 4_000

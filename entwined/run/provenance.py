@@ -6,12 +6,13 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from entwined.numerics import ckernel
 
 PACKAGES = ("sympy", "numpy", "mpmath", "jinja2")
 
 
 def git_commit() -> str:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
                              text=True, timeout=5, stdin=subprocess.DEVNULL)
@@ -27,6 +28,5 @@ def environment() -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    from numerics import ckernel
     return {"python": sys.version.split()[0], "platform": platform.platform(),
             "packages": versions, "git_commit": git_commit(), "lattice_loop": ckernel.status()}

@@ -9,10 +9,13 @@ import tokenize
 
 import sympy as sp
 
-from entwined.claims import Claim, ClaimSet, _claim_from_entry, split_equation, parse_text
-from entwined.errors import EntwinedError
-from entwined.guard import DEFAULT_BUDGET_S, Status, run_check
-from entwined.verdicts import Verdict
+from entwined.core.claims import Claim, ClaimSet, _claim_from_entry, split_equation, parse_text
+from entwined.core.errors import EntwinedError
+from entwined.run.guard import DEFAULT_BUDGET_S, Status, run_check
+from entwined.core.verdicts import Verdict
+from entwined.derive.calculus import DIFFUSIVE, KAC, apply_operators, lowest_weight, truncate
+from entwined.core import notation as N
+from entwined.checks.registry import Context, load_all
 
 SCALE_NAMES = ("D", "a", "c", "alpha", "beta", "delta", "epsilon", "hbar", "m", "v")
 PER_KIND = 4          # at most this many mutants of each kind per equation (deterministic)
@@ -91,8 +94,6 @@ def _same(a: Claim, b: Claim) -> bool:
 def _equivalent_at_order(claim: Claim, mutant: Claim) -> bool:
     """True when the mutant differs from the printed claim only in terms the printed remainder
     O(order) already absorbs (so no check may reject it)."""
-    from derive.calculus import DIFFUSIVE, KAC, apply_operators, lowest_weight, truncate
-    from entwined import notation as N
     if claim.order_expr is None:
         return False
     kac = claim.section == "signal-velocity"
@@ -150,7 +151,6 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13",
                  progress=None, only=None, budget_s: float | None = DEFAULT_BUDGET_S) -> dict:
     """Each mutant ends as exactly one of: killed, survived, equivalent, error (its check
     crashed) or timeout; errors and timeouts are never counted as kills."""
-    from entwined.checks.registry import Context, load_all
     registry = load_all()
     base_ctx = Context(claims=claims.by_id(), numerics=False, quick=True)
     report = {"claims": [], "by_section": {}}

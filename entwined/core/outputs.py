@@ -15,7 +15,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from entwined.errors import EntwinedError
+from entwined.core.errors import EntwinedError
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),

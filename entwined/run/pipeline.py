@@ -5,9 +5,12 @@ import time
 from dataclasses import dataclass, field
 
 from entwined.checks.registry import Context, load_all
-from entwined.claims import Claim, ClaimSet
-from entwined.guard import DEFAULT_BUDGET_S, Status, run_check
-from entwined.verdicts import Outcome, Verdict
+from entwined.core.claims import Claim, ClaimSet
+from entwined.run.guard import DEFAULT_BUDGET_S, Status, run_check
+from entwined.core.verdicts import Outcome, Verdict
+import math
+import numpy as np
+from entwined.run.provenance import environment
 
 
 @dataclass
@@ -64,9 +67,7 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
 
 def plain(value):
     """JSON-safe data: numpy scalars and arrays become Python values, non-finite floats None."""
-    import math
 
-    import numpy as np
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -85,7 +86,6 @@ def plain(value):
 
 
 def to_json(run: Run) -> dict:
-    from entwined.provenance import environment
     return plain({
         "paper": "Ord & Mann, Entwined Pairs and Schroedinger's Equation, arXiv quant-ph/0206095",
         "claims_file": run.claims.path,

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 
-import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 
-from entwined import notation as N
+from entwined.core import notation as N
 
 _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Display-only symbols the derivations create themselves (never from user text).

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from entwined import notation as N
+from entwined.core import notation as N
 
 MINUS_Z, PLUS_Z = -1, +1          # direction of motion of a density component
 SOURCE_OFFSET = {MINUS_Z: +1, PLUS_Z: -1}   # a -z mover came from z + delta, a +z mover from z - delta
