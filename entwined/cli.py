@@ -27,7 +27,8 @@ from entwined.core.outputs import check_target, write_atomic
 from entwined.numerics import simulate
 from entwined.report.build import build_report
 from entwined.run.mutate import run_mutation
-from entwined.run.pipeline import plain, to_json, verify
+from entwined.run.pipeline import verify
+from entwined.run.serialize import plain, to_json
 
 DEFAULT_REPORT = "out/entwined-report.pdf"
 DEFAULT_TIMEOUT_S = 120.0
