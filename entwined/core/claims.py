@@ -207,6 +207,9 @@ def load_claims(path: str | Path | None = None) -> ClaimSet:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ClaimError(f"claims file {path} is not valid TOML ({err}); fix the syntax") from None
+    except RecursionError:
+        raise ClaimError(f"claims file {path} nests tables or arrays too deeply to be a claims "
+                         "file; see the bundled file for the format") from None
     entries = data.get("claim")
     if not isinstance(entries, list) or not entries:
         raise ClaimError(f"claims file {path} has no [[claim]] entries; see the bundled "

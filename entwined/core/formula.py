@@ -73,6 +73,9 @@ def parse_formula(text: str, vocabulary: Vocabulary, *, where: str,
     if "\x00" in text:
         raise ClaimError(f"{where}: formula contains a NUL character; remove it")
     shown = _shorten(text)
+    if _bracket_depth(text) > MAX_DEPTH:
+        raise ClaimError(f"{where}: {shown} is nested more than {MAX_DEPTH} levels deep (depth "
+                         "limit); simplify the formula")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError) as err:
@@ -96,6 +99,17 @@ def parse_formula(text: str, vocabulary: Vocabulary, *, where: str,
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ClaimError(f"{where}: cannot build {shown} ({_shorten(msg, 80)}); fix the "
                          "formula") from None
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return deepest
 
 
 def _shorten(text: str, limit: int = 60) -> str:
@@ -158,7 +172,7 @@ class _Builder:
             return sp.Integer(value)
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise _Reject("a number that overflows to infinity")
+                raise _Reject("a number that overflows to infinity (number size limit)")
             return sp.Float(value)
         if isinstance(value, complex):
             raise _Reject("a complex literal (write I for the imaginary unit)")

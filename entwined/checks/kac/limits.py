@@ -9,7 +9,7 @@ from entwined.derive.kac.system import F, derived_25, psi, reduce_on_solutions
 from entwined.core import notation as N
 from entwined.checks.compare import combine_numeric, missing
 from entwined.checks.registry import checks
-from entwined.core.verdicts import Step, from_residual
+from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
 from entwined.numerics.convergence import nonrelativistic_study
 
 
@@ -102,8 +102,16 @@ def _from_scaling(claim, ctx):
         return missing("3")
     (l3, r3), = printed3.parsed
     eps = sp.solve(sp.Eq(l3, r3), N.epsilon)
+    if len(eps) != 1:
+        return from_residual(False, holds="", fails="the scaling (3) does not determine epsilon",
+                             evidence={"epsilon_from_3": [str(e) for e in eps]})
     res = [sp.simplify((l - r).subs(N.epsilon, eps[0])) for l, r in claim.parsed]
-    ok = len(eps) == 1 and all(r == 0 for r in res)
+    # "follows from (3)" needs (3): an equation that holds without it says nothing about it
+    needs_3 = [sp.simplify(l - r) != 0 for l, r in claim.parsed]
+    if not all(needs_3):
+        return Outcome(Verdict.UNPROVEN, "the equation holds without the scaling (3), so it "
+                       "cannot show what (3) implies", {"holds_without_3": needs_3})
+    ok = all(r == 0 for r in res)
     return from_residual(ok, holds="follows from (3) with epsilon = delta^2/(2D)",
                          fails="does not follow from the scaling (3)",
                          evidence={"epsilon_from_3": [str(e) for e in eps], "residuals": [str(r) for r in res]})
