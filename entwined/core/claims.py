@@ -18,6 +18,7 @@ import sympy as sp
 from entwined.core import notation as N
 from entwined.core.errors import ClaimError
 from entwined.core.formula import Vocabulary, parse_formula
+from entwined.core.texprint import escape_text, to_latex
 
 PROVENANCE = ("legible", "partly legible", "reconstructed")
 SECTIONS = {
@@ -64,6 +65,22 @@ class Claim:
     note: str | None = None
     parsed: tuple[tuple[sp.Basic, sp.Basic], ...] = field(default=(), compare=False, repr=False)
     order_expr: sp.Expr | None = field(default=None, compare=False, repr=False)
+
+    def _repr_latex_(self) -> str:
+        """The printed form as printed (Jupyter); a prose claim as escaped text."""
+        lines = []
+        for text in self.equations:
+            sides = [parse_display(s, self.id) for s in split_equation(text, self.id)]
+            if any(s is None for s in sides):
+                lines.append(r"\text{" + escape_text(text) + "}")
+            else:
+                lines.append(" = ".join(to_latex(s) for s in sides))
+        if self.order_expr is not None and lines:
+            lines[-1] += r" + O\left(" + to_latex(self.order_expr) + r"\right)"
+        if not lines:
+            lines.append(r"\text{" + escape_text(self.statement) + "}")
+        head = r"\text{(" + escape_text(self.id) + ") " + escape_text(self.title) + "}"
+        return r"$\begin{array}{l}" + r" \\ ".join([head] + lines) + r"\end{array}$"
 
 
 @dataclass(frozen=True)
