@@ -13,6 +13,7 @@ from entwined.numerics import kernels, lattice, testdata
 from entwined.numerics.engines import Lattice, step_normaliser
 from entwined.numerics import reference
 from entwined.numerics.engines import fourier_propagate
+from entwined.numerics.usage import counted
 
 
 def observed_orders(hs, errors):
@@ -40,6 +41,7 @@ def study(hs, errors, predicted: float, tolerance: float = 0.3) -> dict:
             "passes": last is not None and last >= predicted - tolerance}
 
 
+@counted
 def one_step_expansion(matrix_rhs, predicted_order: float, env=model.LEFT, quick=False) -> dict:
     """Max error of a one-step operator expansion against the exact one-step map, delta -> 0."""
     D = float(testdata.D_VALUE)
@@ -58,6 +60,7 @@ def one_step_expansion(matrix_rhs, predicted_order: float, env=model.LEFT, quick
     return out
 
 
+@counted
 def eight_step_generator(generator: dict, env, predicted_order: float, quick=False) -> dict:
     """(Phi(t + 8 eps) - Phi(t)) / (8 eps) from the normalised lattice against the PDE's rhs."""
     D = float(testdata.D_VALUE)
@@ -86,6 +89,7 @@ def eight_step_generator(generator: dict, env, predicted_order: float, quick=Fal
     return out
 
 
+@counted
 def kac_one_step(generator: dict, a: float = 1.0, c: float = 1.0, quick=False) -> dict:
     """(phi'(t + eps) - phi'(t)) / eps from one exact step of (16), delta = c eps, against the
     right-hand side of a first-order system (derived or printed)."""
@@ -110,6 +114,7 @@ def kac_one_step(generator: dict, a: float = 1.0, c: float = 1.0, quick=False) -
     return out
 
 
+@counted
 def kac_psi_one_step(generator: dict, psi_defs: dict, normalise: bool, a=1.0, c=1.0, quick=False):
     """One exact step of (16) from smooth phi' data, mapped to psi_pm by (21) (with exp(a t) phi'
     when `normalise`), as a difference quotient against a psi-system right-hand side."""
@@ -144,6 +149,7 @@ def kac_psi_one_step(generator: dict, psi_defs: dict, normalise: bool, a=1.0, c=
     return out
 
 
+@counted
 def kac_second_order(pair, psi_defs: dict, quick=False) -> dict:
     """A printed second-order equation for psi_- (hbar = m = c = 1, a = m c^2/hbar = 1) evaluated
     on the exact Kac lattice: psi_- from exp(a t) phi' through (21), t-derivatives by central

@@ -3,8 +3,10 @@ floating point, the reference the constant-data claims (19)-(20) are measured ag
 from __future__ import annotations
 
 import numpy as np
+from entwined.numerics.usage import counted
 
 
+@counted
 def lattice_constant_data(a: float, T: float, eps: float):
     """Iterate the recurrence (16) for constant data exactly in floating point: phi'(T)."""
     step = np.array([[1 - a * eps, -a * eps], [a * eps, 1 - a * eps]])

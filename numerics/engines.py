@@ -25,6 +25,7 @@ import numpy as np
 from entwined.core import rules as model
 from entwined.core.errors import EntwinedError
 from entwined.numerics import ckernel
+from entwined.numerics.usage import counted
 
 MAX_SITES = 50_000_000
 
@@ -85,6 +86,7 @@ class Lattice:
         out += self._tmp
         return out
 
+    @counted
     def run(self, u, nsteps: int, scale: float = 1.0, compiled: bool = True) -> np.ndarray:
         if int(nsteps) != nsteps or nsteps < 0:
             raise EntwinedError(f"step count must be a non-negative integer, got {nsteps}")
@@ -118,6 +120,7 @@ def step_exact(u, alpha, env=model.LEFT, periodic=True, zero=Fraction(0)):
     return [new0, new1]
 
 
+@counted
 def run_exact(u, alpha, nsteps, env=model.LEFT, periodic=True):
     u = [[Fraction(x) for x in row] for row in u]
     alpha = [Fraction(x) for x in alpha]
@@ -126,6 +129,7 @@ def run_exact(u, alpha, nsteps, env=model.LEFT, periodic=True):
     return u
 
 
+@counted
 def run_mpmath(u, alpha, nsteps, env=model.LEFT, periodic=True, dps=50):
     with mpmath.workdps(dps):
         u = [[mpmath.mpf(x) for x in row] for row in u]
@@ -145,6 +149,7 @@ def roll_baseline(u, alpha, nsteps, env=model.LEFT):
     return u
 
 
+@counted
 def fourier_propagate(u, alpha: float, delta: float, nsteps: int, env=model.LEFT, scale=1.0):
     """Exact n-step propagation for constant alpha on a periodic lattice through the Fourier
     symbol of the one-step map: O(N log N + N log n)."""

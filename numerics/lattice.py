@@ -6,6 +6,7 @@ import sympy as sp
 
 from entwined.core import rules as model
 from entwined.core import notation as N
+from entwined.numerics.usage import counted
 
 
 def probabilities(potential, eps):
@@ -15,6 +16,7 @@ def probabilities(potential, eps):
             lambda zz: 1 - np.broadcast_to(a(zz), np.shape(zz)))
 
 
+@counted
 def one_step_on_functions(env, fields_np, alpha_fn, beta_fn, zz, delta):
     """One step of the table's recurrence evaluated at points zz, fields given as callables."""
     index = {n: i for i, n in enumerate(env.components)}

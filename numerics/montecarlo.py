@@ -27,6 +27,7 @@ import numpy as np
 import sympy as sp
 from entwined.core import notation as N
 from statistics import NormalDist
+from entwined.numerics.usage import counted
 
 
 def _sample_chunk(n_paths: int, steps: int, alpha_of_z, seed) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -116,6 +117,7 @@ def _turn_counts(dir_left, dir_right):
     return out
 
 
+@counted
 def sample(n_paths: int, steps: int, alpha_of_z, seed: int = 2002, workers: int | None = None,
            chunk: int = 50_000) -> dict:
     """Ensemble means and standard errors of the four densities from n_paths entwined paths."""
