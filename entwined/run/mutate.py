@@ -147,13 +147,23 @@ def _numeric_killed(original, mutant) -> bool:
     return mutant != original
 
 
-def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13", "14", "18", "20", "22", "23", "25", "25.schrodinger-limit"),
+NUMERIC_IDS = ("1", "2", "9-10", "11", "13", "14", "18", "20", "22", "23", "25",
+               "25.schrodinger-limit")
+
+
+def run_mutation(claims: ClaimSet, *, numeric_ids=NUMERIC_IDS, quick: bool = True,
                  progress=None, only=None, budget_s: float | None = DEFAULT_BUDGET_S) -> dict:
     """Each mutant ends as exactly one of: killed, survived, equivalent, error (its check
-    crashed) or timeout; errors and timeouts are never counted as kills."""
+    crashed) or timeout; errors and timeouts are never counted as kills.
+
+    `numeric_ids`: claims whose mutants also go through the numeric checks (() for none, as
+    `mutate --no-numerics`); `quick`: shorter refinement sequences in every check (`--quick`);
+    `only`: mutate only these claim ids (the others stay as context)."""
     registry = load_all()
-    base_ctx = Context(claims=claims.by_id(), numerics=False, quick=True)
-    report = {"claims": [], "by_section": {}}
+    base_ctx = Context(claims=claims.by_id(), numerics=False, quick=quick)
+    report = {"options": {"quick": bool(quick), "numeric_ids": list(numeric_ids),
+                          "only": sorted(only) if only is not None else None},
+              "claims": [], "by_section": {}}
     todo = [c for c in claims.claims if c.equations and c.id in registry
             and (only is None or c.id in only)]
     for n, claim in enumerate(todo):
@@ -162,7 +172,7 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13",
         original_outcome = run_check(registry[claim.id], claim, base_ctx, budget_s).outcome
         original = original_outcome.verdict
         original_fp = _fingerprint(original_outcome)
-        num_ctx = Context(claims=claims.by_id(), numerics=True, quick=True)
+        num_ctx = Context(claims=claims.by_id(), numerics=True, quick=quick)
         original_num = None
         if claim.id in numeric_ids:
             original_num = _numeric_signature(
@@ -195,7 +205,8 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13",
                                reason=f"differs only in terms inside the printed O({claim.order})")
                     rows.append(row)
                     continue
-                ctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=False, quick=True)
+                ctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=False,
+                              quick=quick)
                 guarded = run_check(registry[claim.id], mutant, ctx, budget_s)
                 outcome = guarded.outcome
                 if guarded.status in (Status.ERROR, Status.TIMEOUT):
@@ -207,7 +218,8 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=("1", "2", "9-10", "11", "13",
                 row.update(verdict=outcome.verdict.value, equivalent=False, killed=killed,
                            status="killed" if killed else "survived")
                 if original_num is not None:
-                    nctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=True, quick=True)
+                    nctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=True,
+                                   quick=quick)
                     nguarded = run_check(registry[claim.id], mutant, nctx, budget_s)
                     if nguarded.status in (Status.ERROR, Status.TIMEOUT):
                         row["killed_by_numeric"] = False
