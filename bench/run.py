@@ -96,6 +96,28 @@ def main():
         t_verify = time.perf_counter() - t0
     print(f"entwined verify (symbolic and numeric, default): {t_verify:.1f} s")
 
+    # exact evaluator of the process (numerics/exact_process.py): cost per delta of the
+    # default continuum study, float64, charge and occupation passes, both envelopes
+    import math
+    from entwined.numerics import exact_process as ep
+    study_t0 = time.perf_counter()
+    study = ep.continuum_study(math.sqrt(2), ep.PotentialAlpha)
+    t_study = time.perf_counter() - study_t0
+    r1 = study["readings"]["R1"]
+    for h, n, sec in zip(r1["h"], r1["steps"], study["process_seconds"]):
+        per = round(study["wavelength"] / h)
+        alpha = ep.PotentialAlpha(ep.Cosine(study["amplitude"], study["wavelength"]), h,
+                                  h * h / (2 * study["D"]), per)
+        proc = ep.expected_densities(n + 1, alpha, period=per)
+        print(f"exact process evaluator, delta = {h:.4f}: {n + 1} levels, "
+              f"{proc['cell_updates']:.3g} cell updates, {proc['seconds']:.3f} s (charge only), "
+              f"{sec:.3f} s (with occupation)")
+    print(f"exact process evaluator: default continuum study reaches {study['largest_steps']} steps; "
+          f"whole study {t_study:.1f} s")
+    t0 = time.perf_counter()
+    ep.expected_densities(12, mc.CanonicalAlpha(3.0, 19.0, 0.4), precision="fraction")
+    print(f"exact process evaluator, Fraction mode, 12 levels: {time.perf_counter() - t0:.2f} s")
+
 
 if __name__ == "__main__":
     main()
