@@ -3,7 +3,7 @@
 A field near a point z0 is stored as its jet f(z0 + s) = sum_n f_n s^n / n!.  A shift by h
 becomes s -> s + h and a coefficient c(z) multiplies by its own jet, so operator products with
 variable coefficients reduce to polynomial arithmetic.  Every product is truncated at a fixed
-weighted order (ENGINEERING.md: naive ``series`` of the 8-fold product does not finish), which
+weighted order (a naive ``series`` of the 8-fold product does not finish), which
 is why this lives in SymPy's sparse polynomial ring rather than in expression trees.
 """
 from __future__ import annotations

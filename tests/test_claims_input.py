@@ -21,8 +21,8 @@ def test_bundled_claims_cover_every_numbered_equation():
     ('"delta**2/(2*epsilon) = D"', '"delta**2/(2*epsilon)"', "one 'left = right'"),
     ('id = "26"', 'id = "25"', "duplicate id"),
     ('title = "Kac scaling"\n', '', "missing field 'title'"),
-    ('provenance = "reconstructed"\nequations = ["Derivative(phip1(z, t), t) = -a*phip2(z, t)"',
-     'provenance = "blurry"\nequations = ["Derivative(phip1(z, t), t) = -a*phip2(z, t)"', "provenance"),
+    ('provenance = "reconstructed"\nuses = ["18"]\nequations = ["Derivative(phip1(z, t), t) = -a*phip2(z, t)"',
+     'provenance = "blurry"\nuses = ["18"]\nequations = ["Derivative(phip1(z, t), t) = -a*phip2(z, t)"', "provenance"),
 ])
 def test_malformed_entry_is_named(tmp_path, old, new, needle):
     path = mutated(tmp_path, old, new)

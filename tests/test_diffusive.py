@@ -62,9 +62,13 @@ def test_section_verdicts_hold_as_transcribed():
 
 
 def test_rotation_factor_one_half_is_corrected_and_root_two_holds(tmp_path):
-    assert verdicts(ids={"11.rotation"})["11.rotation"].verdict == Verdict.CORRECTED
-    path = mutated(tmp_path, '"((I2 + syt)/2)**8 = I2"', '"((I2 + syt)/sqrt(2))**8 = I2"')
-    assert verdicts(path, ids={"11.rotation"})["11.rotation"].verdict == Verdict.HOLDS
+    out = verdicts(ids={"11.rotation"})["11.rotation"]
+    assert out.verdict == Verdict.HOLDS            # the transcribed reading, k = 1/sqrt(2)
+    assert out.evidence["readings"] == {"k = 1/sqrt(2)": "holds",
+                                        "k = 1/2": "holds-with-correction"}
+    path = mutated(tmp_path, '\nequations = ["((I2 + syt)/sqrt(2))**8 = I2"]',
+                   '\nequations = ["((I2 + syt)/2)**8 = I2"]')
+    assert verdicts(path, ids={"11.rotation"})["11.rotation"].verdict == Verdict.CORRECTED
 
 
 def test_flipped_sign_in_10_is_caught_symbolically_and_numerically(tmp_path):

@@ -43,8 +43,8 @@ def test_corrected_forms_hold(tmp_path):
         '"Derivative(phip2(z, t), t) = -c*Derivative(phip2(z, t), z) + a*phip1(z, t)"',
         '"Derivative(phip2(z, t), t) = -c*Derivative(phip2(z, t), z) + a*phip1(z, t) - a*phip2(z, t)"'))
     assert verdicts(path, ids={"18"})["18"].verdict == Verdict.HOLDS
-    path2 = mutated(tmp_path, '"psi_m(z, t) = exp(I*m*c**2*t)*chi(z, t)"',
-                    '"psi_m(z, t) = exp(-I*m*c**2*t/hbar)*chi(z, t)"', name="kg.toml")
+    path2 = mutated(tmp_path, '\nequations = ["psi_m(z, t) = exp(I*m*c**2*t/hbar)*chi(z, t)"]',
+                    '\nequations = ["psi_m(z, t) = exp(-I*m*c**2*t/hbar)*chi(z, t)"]', name="kg.toml")
     assert verdicts(path2, ids={"25.klein-gordon"})["25.klein-gordon"].verdict == Verdict.HOLDS
 
 

@@ -47,14 +47,20 @@ def _toml_value(value) -> str:
         return json.dumps(value).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(type(value))
 
 
 def dump_claims(entries) -> str:
     """A claims file in the flat [[claim]] schema."""
     out = []
+    ids = {item.get("id") for item in entries if isinstance(item, dict)}
     for item in entries:
         out.append("[[claim]]")
+        if isinstance(item, dict):     # premises outside a reduced file are not part of it
+            item = {k: ([u for u in v if u in ids] if k in ("uses", "ignores")
+                        and isinstance(v, list) else v) for k, v in item.items()}
         out.extend(f"{key} = {_toml_value(value)}" for key, value in item.items())
         out.append("")
     return "\n".join(out)

@@ -9,7 +9,7 @@ import hashlib
 import os
 import stat
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -21,13 +21,19 @@ from entwined.core.formula import Vocabulary, parse_formula
 from entwined.core.texprint import escape_text, to_latex
 
 PROVENANCE = ("legible", "partly legible", "reconstructed")
+MAIN_SECTION = "main-claims"
 SECTIONS = {
+    MAIN_SECTION: "The paper's main claims",
     "stochastic-model": "Entwined pairs: a classical stochastic model",
     "diffusive-scaling": "Entwined pairs and diffusive scaling",
     "signal-velocity": "Entwined pairs with fixed signal velocity",
 }
 KEYS_REQUIRED = ("id", "section", "title", "provenance")
-KEYS_OPTIONAL = ("equations", "statement", "order", "ocr", "note")
+KEYS_OPTIONAL = ("equations", "statement", "order", "ocr", "note", "uses", "ignores",
+                 "readings")
+# What kind of root cause a finding is (README, "Findings"): a convention is never an error.
+FINDING_KINDS = ("error", "omission", "typo", "convention", "transcription")
+FINDING_KEYS = ("id", "kind", "title", "statement", "covers")
 
 _SYMBOLS = {str(s): s for s in (N.z, N.t, N.delta, N.epsilon, N.D, N.a, N.c, N.hbar, N.m,
                                 N.alpha, N.beta, N.k, N.A, N.omega, N.Ep, N.Em, N.Et, N.Dz,
@@ -65,6 +71,13 @@ class Claim:
     note: str | None = None
     parsed: tuple[tuple[sp.Basic, sp.Basic], ...] = field(default=(), compare=False, repr=False)
     order_expr: sp.Expr | None = field(default=None, compare=False, repr=False)
+    uses: tuple[str, ...] = ()           # the claims this step is derived from (its premises)
+    ignores: tuple[str, ...] = ()        # premises a main claim does not rest on (with a note)
+    readings: tuple["Reading", ...] = ()  # alternative transcriptions of an unreadable glyph
+
+    @property
+    def is_main(self) -> bool:
+        return self.section == MAIN_SECTION
 
     def _repr_latex_(self) -> str:
         """The printed form as printed (Jupyter); a prose claim as escaped text."""
@@ -84,10 +97,31 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """One way to read an uncertain glyph: a label ("k = 1/sqrt(2)") and the equations it gives."""
+
+    label: str
+    equations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FindingSpec:
+    """A root cause, stated once, that explains why some claims do not hold as printed.  Which
+    of its claims it really affects is decided by the run, not here."""
+
+    id: str
+    kind: str
+    title: str
+    statement: str
+    covers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ClaimSet:
     path: str
     sha256: str
     claims: tuple[Claim, ...]
+    findings: tuple[FindingSpec, ...] = ()
 
     def by_id(self) -> dict[str, Claim]:
         return {c.id: c for c in self.claims}
@@ -168,11 +202,111 @@ def _claim_from_entry(entry: dict, index: int) -> Claim:
         lhs, rhs = split_equation(text, cid)
         parsed.append((parse_text(lhs, cid), parse_text(rhs, cid)))
     order_expr = _remainder_order(entry["order"], cid) if entry.get("order") else None
+    uses = _id_list(entry, "uses", cid)
+    ignores = _id_list(entry, "ignores", cid)
+    readings = _readings(entry, cid)
+    if entry["section"] == MAIN_SECTION and (equations or not uses):
+        raise ClaimError(f"claim {cid}: a main claim is prose with premises: give a "
+                         "'statement' and 'uses', no 'equations'")
     return Claim(id=cid, section=entry["section"], title=entry["title"],
                  provenance=entry["provenance"], equations=tuple(equations),
                  statement=entry.get("statement", ""), order=entry.get("order"),
                  ocr=entry.get("ocr"), note=entry.get("note"), parsed=tuple(parsed),
-                 order_expr=order_expr)
+                 order_expr=order_expr, uses=uses, ignores=ignores, readings=readings)
+
+
+def _id_list(entry: dict, key: str, cid: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ClaimError(f"claim {cid}: {key!r} must be a list of claim ids (strings)")
+    return tuple(value)
+
+
+def _readings(entry: dict, cid: str) -> tuple[Reading, ...]:
+    raw = entry.get("readings", [])
+    if not isinstance(raw, list):
+        raise ClaimError(f"claim {cid}: 'readings' must be a list of tables with 'label' and "
+                         "'equations'")
+    out = []
+    for item in raw:
+        if (not isinstance(item, dict) or set(item) != {"label", "equations"}
+                or not isinstance(item["label"], str)
+                or not isinstance(item["equations"], list)
+                or not all(isinstance(e, str) for e in item["equations"])):
+            raise ClaimError(f"claim {cid}: each reading needs exactly a 'label' (text) and "
+                             "'equations' (a list of strings)")
+        for text in item["equations"]:
+            for side in split_equation(text, cid):
+                parse_text(side, cid)
+        out.append(Reading(item["label"], tuple(item["equations"])))
+    return tuple(out)
+
+
+def with_equations(claim: Claim, equations) -> Claim:
+    """The same claim read with other equations (a reading, a mutant): parsed afresh."""
+    parsed = tuple((parse_text(l, claim.id), parse_text(r, claim.id))
+                   for l, r in (split_equation(e, claim.id) for e in equations))
+    return replace(claim, equations=tuple(equations), parsed=parsed)
+
+
+def _findings(data: dict, ids: set[str], path) -> tuple[FindingSpec, ...]:
+    raw = data.get("finding", [])
+    if not isinstance(raw, list):
+        raise ClaimError(f"claims file {path}: [[finding]] entries must be tables")
+    out, seen = [], set()
+    for i, item in enumerate(raw):
+        fid = item.get("id") if isinstance(item, dict) else None
+        where = f"finding {fid if isinstance(fid, str) else '#' + str(i + 1)}"
+        if not isinstance(item, dict) or set(item) != set(FINDING_KEYS):
+            raise ClaimError(f"{where}: needs exactly the fields " + ", ".join(FINDING_KEYS))
+        if not all(isinstance(item[k], str) for k in FINDING_KEYS[:4]):
+            raise ClaimError(f"{where}: id, kind, title and statement must be text")
+        if item["kind"] not in FINDING_KINDS:
+            raise ClaimError(f"{where}: kind {item['kind']!r} is not one of "
+                             + ", ".join(FINDING_KINDS))
+        covers = item["covers"]
+        if not isinstance(covers, list) or not covers or not all(isinstance(c, str) for c in covers):
+            raise ClaimError(f"{where}: 'covers' must be a non-empty list of claim ids")
+        unknown = [c for c in covers if c not in ids]
+        if unknown:
+            raise ClaimError(f"{where}: covers unknown claim {unknown[0]!r}")
+        if fid in seen:
+            raise ClaimError(f"{where}: duplicate finding id")
+        seen.add(fid)
+        out.append(FindingSpec(fid, item["kind"], item["title"], item["statement"],
+                               tuple(covers)))
+    return tuple(out)
+
+
+def _check_premises(claims: list[Claim], path) -> None:
+    """Every premise exists and the derivation graph has no cycle (a claim cannot rest on
+    itself, however indirectly)."""
+    by_id = {c.id: c for c in claims}
+    for c in claims:
+        for p in c.uses + c.ignores:
+            if p not in by_id:
+                raise ClaimError(f"claim {c.id}: uses unknown claim {p!r}; premises must be "
+                                 f"ids in {path}")
+    state: dict[str, int] = {}
+
+    def visit(cid: str, trail: list[str]) -> None:
+        state[cid] = 1
+        for p in by_id[cid].uses:
+            if state.get(p) == 1:
+                cycle = trail[trail.index(p):] + [p] if p in trail else [cid, p]
+                raise ClaimError(f"claim {cid}: premises form a cycle ({' -> '.join(cycle)}); "
+                                 "a claim cannot rest on itself")
+            if p not in state:
+                visit(p, trail + [p])
+        state[cid] = 2
+
+    try:
+        for c in claims:
+            if c.id not in state:
+                visit(c.id, [c.id])
+    except RecursionError:
+        raise ClaimError(f"claims file {path}: the chain of premises is too deep to be a "
+                         "paper's derivation") from None
 
 
 def _remainder_order(text: str, cid: str) -> sp.Expr:
@@ -238,4 +372,6 @@ def load_claims(path: str | Path | None = None) -> ClaimSet:
             raise ClaimError(f"claim {claim.id}: duplicate id in {path}; ids must be unique")
         seen.add(claim.id)
         claims.append(claim)
-    return ClaimSet(str(path), hashlib.sha256(raw).hexdigest(), tuple(claims))
+    _check_premises(claims, path)
+    findings = _findings(data, seen, path)
+    return ClaimSet(str(path), hashlib.sha256(raw).hexdigest(), tuple(claims), findings)

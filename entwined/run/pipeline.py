@@ -6,7 +6,9 @@ import time
 from dataclasses import dataclass, field
 
 from entwined.checks.registry import Context, load_all
-from entwined.core.claims import Claim, ClaimSet
+from entwined.core.claims import Claim, ClaimSet, with_equations
+from entwined.run.chain import (ChainStatus, Finding, attribute, chain_status, finding_index,
+                                judge_main, premises)
 from entwined.run.guard import DEFAULT_BUDGET_S, Status, run_check
 from entwined.core.verdicts import Outcome, Verdict
 
@@ -45,6 +47,11 @@ class Run:
     claims: ClaimSet
     results: list[Result]
     timings: dict[str, float] = field(default_factory=dict)
+    chain: dict[str, ChainStatus] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    def finding_of(self, claim_id: str) -> str | None:
+        return finding_index(self.findings).get(claim_id)
 
     def __getitem__(self, claim_id: str) -> Result:
         for r in self.results:
@@ -82,10 +89,12 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     Each check runs under `run_check`: a crash, a timeout after `budget_s` or a claim the check
     cannot handle gives `unproven` with the reason, and the run goes on."""
     registry = load_all()
-    ctx = Context(claims=claims.by_id(), numerics=numerics, quick=quick)
+    by_id = claims.by_id()
+    ctx = Context(claims=by_id, numerics=numerics, quick=quick)
     results = []
     t_start = time.perf_counter()
-    todo = [c for c in claims.claims if only is None or c.id in only]
+    selected = _selection(claims, only)
+    todo = [c for c in claims.claims if not c.is_main and (selected is None or c.id in selected)]
     for i, claim in enumerate(todo):
         if progress:
             progress(i, len(todo), claim)
@@ -96,7 +105,54 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
                                       "id", {"known_ids": sorted(registry)})
             status = Status.NOT_APPLICABLE
         else:
-            guarded = run_check(check, claim, ctx, budget_s)
-            guarded_outcome, status = guarded.outcome, guarded.status
+            guarded_outcome, status = _check_readings(check, claim, ctx, budget_s)
         results.append(Result(claim, guarded_outcome, time.perf_counter() - t0, status))
-    return Run(claims, results, {"verify": time.perf_counter() - t_start})
+    outcomes = {r.claim.id: r.outcome for r in results}
+    found = attribute(claims.findings, by_id, outcomes)
+    index = finding_index(found)
+    mains = []
+    for claim in claims.claims:            # file order: a main claim's main premises come first
+        if claim.is_main and (only is None or claim.id in only):
+            outcome = judge_main(claim, by_id, outcomes, index)
+            outcomes[claim.id] = outcome
+            mains.append(Result(claim, outcome, 0.0, Status.RAN))
+    results = mains + results               # the paper's main claims open every output
+    chain = {r.claim.id: chain_status(by_id, outcomes, r.claim.id, r.claim.ignores)
+             for r in results}
+    return Run(claims, results, {"verify": time.perf_counter() - t_start}, chain, found)
+
+
+def _selection(claims: ClaimSet, only) -> set[str] | None:
+    """The ids to check: `only`, plus every premise of a main claim in it (a main claim is
+    judged from its chain, so the chain has to be checked)."""
+    if only is None:
+        return None
+    by_id = claims.by_id()
+    selected = set(only)
+    for cid in only:
+        if cid in by_id and by_id[cid].is_main:
+            selected.update(premises(by_id, cid, by_id[cid].ignores))
+    return selected
+
+
+def _check_readings(check, claim: Claim, ctx, budget_s):
+    """Check the claim as transcribed and under every alternative reading of its print; when
+    the verdict depends on the reading, say which readings hold."""
+    guarded = run_check(check, claim, ctx, budget_s)
+    if not claim.readings:
+        return guarded.outcome, guarded.status
+    verdicts, status = {}, guarded.status
+    for reading in claim.readings:
+        if reading.equations == claim.equations:
+            verdicts[reading.label] = guarded.outcome.verdict.value
+            continue
+        other = run_check(check, with_equations(claim, reading.equations), ctx, budget_s)
+        verdicts[reading.label] = other.outcome.verdict.value
+        if other.status == Status.ERROR:
+            status = Status.ERROR
+    outcome = guarded.outcome
+    outcome.evidence["readings"] = verdicts
+    if len(set(verdicts.values())) > 1:
+        outcome.detail = ("reading-dependent: " + "; ".join(
+            f"{v} with {label}" for label, v in verdicts.items()) + ". " + outcome.detail)
+    return outcome, status

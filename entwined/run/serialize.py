@@ -67,6 +67,14 @@ def to_json(run: Run) -> dict:
         **_header(run.claims),
         "timings_s": run.timings,
         "summary": {v.value: sum(r.outcome.verdict == v for r in run.results) for v in Verdict},
+        "findings_by_kind": {k: sum(f.kind == k for f in run.findings)
+                             for k in sorted({f.kind for f in run.findings})},
+        "main_claims": [{"id": r.claim.id, "title": r.claim.title, "verdict": r.verdict.value,
+                         "detail": r.outcome.detail}
+                        for r in run.results if r.claim.is_main],
+        "findings": [{"id": f.id, "kind": f.kind, "title": f.title, "statement": f.statement,
+                      "claims": list(f.claims), "unaffected": list(f.unaffected)}
+                     for f in run.findings],
         "claims": [{
             "equation": r.claim.id,
             "title": r.claim.title,
@@ -76,6 +84,11 @@ def to_json(run: Run) -> dict:
             "statement": r.claim.statement or None,
             "verdict": r.outcome.verdict.value,
             "check_status": r.status.value,
+            "uses": list(r.claim.uses),
+            "chain": run.chain[r.claim.id].status if r.claim.id in run.chain else None,
+            "chain_rests_on": (list(run.chain[r.claim.id].culprits)
+                               if r.claim.id in run.chain else []),
+            "finding": run.finding_of(r.claim.id),
             "detail": r.outcome.detail,
             "correction": r.outcome.correction,
             "evidence": r.outcome.evidence,

@@ -1,0 +1,155 @@
+"""The paper as a chain: a step can be right while its premise is not, and a reader must see both.
+
+Every claim names its premises (`uses` in the claims file).  Each claim keeps its own **step**
+verdict (does it follow from its premises, as checked) and gets a **chain** status (do all of its
+premises hold, back to the model).  The paper's main claims have no check of their own: their
+verdict is computed here from the step verdicts of everything they rest on.  Claims that do not
+hold as printed are grouped by root cause into findings, so one slip is counted once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from entwined.core.claims import Claim, FindingSpec
+from entwined.core.verdicts import Outcome, Verdict
+
+# chain statuses, best first; the worst premise decides
+SOUND = "sound"
+ON_CORRECTION = "rests-on-correction"
+ON_UNPROVEN = "rests-on-unproven"
+ON_FAILURE = "rests-on-failure"
+_RANK = {SOUND: 0, ON_CORRECTION: 1, ON_UNPROVEN: 2, ON_FAILURE: 3}
+_OF_VERDICT = {Verdict.HOLDS: SOUND, Verdict.CORRECTED: ON_CORRECTION,
+               Verdict.UNPROVEN: ON_UNPROVEN, Verdict.FAILS: ON_FAILURE}
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """How sound the premises of one claim are, and which premises make it less than sound."""
+
+    status: str
+    culprits: tuple[str, ...] = ()      # premises (transitively) that do not hold as printed
+    unchecked: tuple[str, ...] = ()     # premises with no result in this run (--only)
+
+    def describe(self) -> str:
+        if self.status == SOUND and not self.unchecked:
+            return "every premise holds, back to the model"
+        parts = []
+        if self.culprits:
+            parts.append("rests on " + ", ".join(f"({c})" for c in self.culprits))
+        if self.unchecked:
+            parts.append("premises not checked in this run: "
+                         + ", ".join(f"({c})" for c in self.unchecked))
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One root cause with the claims it affects in this run."""
+
+    id: str
+    kind: str
+    title: str
+    statement: str
+    claims: tuple[str, ...]             # covered claims that do not hold as printed
+    unaffected: tuple[str, ...] = ()    # covered claims that hold in this run
+    automatic: bool = False             # made for a claim no stated root cause covers
+
+
+def premises(claims: dict[str, Claim], cid: str, ignore=()) -> list[str]:
+    """Every claim `cid` rests on, transitively, nearest first (ignored ids are cut off)."""
+    seen, order, todo = set(ignore), [], list(claims[cid].uses)
+    while todo:
+        p = todo.pop(0)
+        if p in seen or p not in claims:
+            continue
+        seen.add(p)
+        order.append(p)
+        if not claims[p].is_main:        # a main claim's verdict already sums up its chain
+            todo.extend(claims[p].uses)
+    return order
+
+
+def holds_as_printed(outcome: Outcome) -> bool:
+    """Holds with every reading of the print (a reading-dependent claim does not)."""
+    readings = outcome.evidence.get("readings") or {}
+    return outcome.verdict == Verdict.HOLDS and all(v == Verdict.HOLDS.value
+                                                    for v in readings.values())
+
+
+def chain_status(claims: dict[str, Claim], outcomes: dict[str, Outcome], cid: str,
+                 ignore=()) -> ChainStatus:
+    worst, culprits, unchecked = SOUND, [], []
+    for p in premises(claims, cid, ignore):
+        if p not in outcomes:
+            unchecked.append(p)
+            continue
+        o = outcomes[p]
+        status = _OF_VERDICT[o.verdict]
+        if status != SOUND or not holds_as_printed(o):
+            culprits.append(p)
+        if _RANK[status] > _RANK[worst]:
+            worst = status
+    if unchecked and worst == SOUND:
+        worst = ON_UNPROVEN
+    return ChainStatus(worst, tuple(culprits), tuple(unchecked))
+
+
+_MAIN_VERDICT = {SOUND: Verdict.HOLDS, ON_CORRECTION: Verdict.CORRECTED,
+                 ON_UNPROVEN: Verdict.UNPROVEN, ON_FAILURE: Verdict.FAILS}
+
+
+def judge_main(claim: Claim, claims: dict[str, Claim], outcomes: dict[str, Outcome],
+               finding_of: dict[str, str]) -> Outcome:
+    """A main claim holds exactly as far as every step it rests on holds."""
+    chain = chain_status(claims, outcomes, claim.id, claim.ignores)
+    verdict = _MAIN_VERDICT[chain.status]
+    causes = sorted({finding_of[c] for c in chain.culprits if c in finding_of})
+    if verdict == Verdict.HOLDS and chain.culprits:
+        detail = ("holds under the readings of the print for which its premises hold; "
+                  "reading-dependent premises: " + ", ".join(f"({c})" for c in chain.culprits))
+    elif verdict == Verdict.HOLDS:
+        detail = (f"every one of its {len(premises(claims, claim.id, claim.ignores))} premises "
+                  "holds as printed")
+    else:
+        detail = {Verdict.CORRECTED: "holds only in corrected form",
+                  Verdict.FAILS: "does not follow: a premise fails",
+                  Verdict.UNPROVEN: "not decided: a premise is unproven"}[verdict]
+        detail += "; " + chain.describe()
+        if causes:
+            detail += "; findings: " + ", ".join(causes)
+    if claim.ignores:
+        detail += "; does not rest on " + ", ".join(f"({c})" for c in claim.ignores)
+    evidence = {"premises": premises(claims, claim.id, claim.ignores),
+                "culprits": list(chain.culprits), "findings": causes,
+                "premise_verdicts": {p: outcomes[p].verdict.value for p in
+                                     premises(claims, claim.id, claim.ignores) if p in outcomes}}
+    return Outcome(verdict, detail, evidence)
+
+
+def attribute(specs: tuple[FindingSpec, ...], claims: dict[str, Claim],
+              outcomes: dict[str, Outcome]) -> list[Finding]:
+    """Findings of this run: each stated root cause with the covered claims it affects, plus
+    one automatic finding for each claim that does not hold and that no root cause covers."""
+    out, covered = [], set()
+    for spec in specs:
+        affected = tuple(c for c in spec.covers if c in outcomes
+                         and not holds_as_printed(outcomes[c]))
+        unaffected = tuple(c for c in spec.covers if c in outcomes and c not in affected)
+        covered.update(affected)
+        if affected:
+            out.append(Finding(spec.id, spec.kind, spec.title, spec.statement, affected,
+                               unaffected))
+    for cid, o in outcomes.items():
+        if cid in covered or claims[cid].is_main or holds_as_printed(o):
+            continue
+        if o.verdict == Verdict.UNPROVEN:
+            continue          # undecided is not a finding about the paper
+        out.append(Finding(f"unclassified-{cid}", "unclassified",
+                           f"({cid}) does not hold as printed", o.detail, (cid,),
+                           automatic=True))
+    return out
+
+
+def finding_index(findings: list[Finding]) -> dict[str, str]:
+    return {cid: f.id for f in findings for cid in f.claims}
