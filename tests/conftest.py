@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 import subprocess
@@ -44,3 +45,33 @@ def require_tex():
             pytest.fail("TeX is required here (ENTWINED_REQUIRE_TEX) but latexmk/pdflatex/"
                         "pdftotext are missing")
         pytest.skip("needs latexmk, pdflatex and pdftotext")
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        # a JSON string is a valid TOML basic string, except that TOML wants DEL escaped too
+        return json.dumps(value).replace("\x7f", "\\u007f")
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}"
+                               for k, v in value.items()) + "}"
+    raise TypeError(type(value))
+
+
+def dump_claims(entries) -> str:
+    """A claims file in the flat [[claim]] schema."""
+    out = []
+    ids = {item.get("id") for item in entries if isinstance(item, dict)}
+    for item in entries:
+        out.append("[[claim]]")
+        if isinstance(item, dict):     # premises outside a reduced file are not part of it
+            item = {k: ([u for u in v if u in ids] if k in ("uses", "ignores")
+                        and isinstance(v, list) else v) for k, v in item.items()}
+        out.extend(f"{key} = {_toml_value(value)}" for key, value in item.items())
+        out.append("")
+    return "\n".join(out)

@@ -35,7 +35,7 @@ from typing import Callable
 import pytest
 
 from entwined.cli import main as cli_main
-from tests.conftest import BUNDLED, load_claims
+from tests.conftest import dump_claims, BUNDLED, load_claims
 
 
 def _module(*names):
@@ -75,36 +75,6 @@ def assert_one_line(err: BaseException):
     msg = str(err).strip()
     assert msg and "\n" not in msg, msg
     assert "Traceback" not in msg
-
-
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        # a JSON string is a valid TOML basic string, except that TOML wants DEL escaped too
-        return json.dumps(value).replace("\x7f", "\\u007f")
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}"
-                               for k, v in value.items()) + "}"
-    raise TypeError(type(value))
-
-
-def dump_claims(entries) -> str:
-    """A claims file in the flat [[claim]] schema."""
-    out = []
-    ids = {item.get("id") for item in entries if isinstance(item, dict)}
-    for item in entries:
-        out.append("[[claim]]")
-        if isinstance(item, dict):     # premises outside a reduced file are not part of it
-            item = {k: ([u for u in v if u in ids] if k in ("uses", "ignores")
-                        and isinstance(v, list) else v) for k, v in item.items()}
-        out.extend(f"{key} = {_toml_value(value)}" for key, value in item.items())
-        out.append("")
-    return "\n".join(out)
 
 
 BUNDLED_ENTRIES = {e["id"]: e for e in tomllib.loads(BUNDLED)["claim"]}

@@ -9,7 +9,6 @@ given reports `unproven`.
 from __future__ import annotations
 
 import importlib
-import json
 import subprocess
 import sys
 import tomllib
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BUNDLED, verdicts
+from tests.conftest import dump_claims, BUNDLED, verdicts
 
 
 def _module(*names):
@@ -35,35 +34,6 @@ Verdict = _module("entwined.verdicts", "entwined.core.verdicts").Verdict
 ENTRIES = tomllib.loads(BUNDLED)["claim"]
 WITH_EQUATIONS = [e["id"] for e in ENTRIES if e.get("equations")]
 assert len(WITH_EQUATIONS) >= 25, WITH_EQUATIONS
-
-
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        # a JSON string is a valid TOML basic string, except that TOML wants DEL escaped too
-        return json.dumps(value).replace("\x7f", "\\u007f")
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(type(value))
-
-
-def dump_claims(entries) -> str:
-    """A claims file in the flat [[claim]] schema."""
-    out = []
-    ids = {item.get("id") for item in entries if isinstance(item, dict)}
-    for item in entries:
-        out.append("[[claim]]")
-        if isinstance(item, dict):     # premises outside a reduced file are not part of it
-            item = {k: ([u for u in v if u in ids] if k in ("uses", "ignores")
-                        and isinstance(v, list) else v) for k, v in item.items()}
-        out.extend(f"{key} = {_toml_value(value)}" for key, value in item.items())
-        out.append("")
-    return "\n".join(out)
 
 
 def test_writer_round_trips_the_bundled_claims():
