@@ -36,7 +36,7 @@ def test_unknown_premise_is_refused(tmp_path):
 
 def test_reading_dependent_verdict():
     run = entwined.verify(load_claims(), only={"11.rotation"}, numerics=False)
-    readings = run["11.rotation"].outcome.evidence["readings"]
+    readings = run["11.rotation"].outcome.evidence["readings"].as_dict()
     assert readings["k = 1/sqrt(2)"] == "holds" and readings["k = 1/2"] != "holds"
     assert run.finding_of("11.rotation") == "rotation-factor"
 

@@ -64,8 +64,8 @@ def test_section_verdicts_hold_as_transcribed():
 def test_rotation_factor_one_half_is_corrected_and_root_two_holds(tmp_path):
     out = verdicts(ids={"11.rotation"})["11.rotation"]
     assert out.verdict == Verdict.HOLDS            # the transcribed reading, k = 1/sqrt(2)
-    assert out.evidence["readings"] == {"k = 1/sqrt(2)": "holds",
-                                        "k = 1/2": "holds-with-correction"}
+    assert out.evidence["readings"].as_dict() == {"k = 1/sqrt(2)": "holds",
+                                                  "k = 1/2": "holds-with-correction"}
     path = mutated(tmp_path, '\nequations = ["((I2 + syt)/sqrt(2))**8 = I2"]',
                    '\nequations = ["((I2 + syt)/2)**8 = I2"]')
     assert verdicts(path, ids={"11.rotation"})["11.rotation"].verdict == Verdict.CORRECTED
@@ -77,12 +77,12 @@ def test_flipped_sign_in_10_is_caught_symbolically_and_numerically(tmp_path):
     sym = verdicts(path, ids={"9-10"})["9-10"]
     assert sym.verdict != Verdict.HOLDS
     num = verdicts(path, ids={"9-10"}, numerics=True)["9-10"].evidence["numeric"]
-    assert not num["passes"] and num["observed_order"][-1] < 2
+    assert not num.passes and num.last_order < 2
 
 
 def test_pauli_expansion_is_third_order_on_the_lattice():
     num = verdicts(ids={"9-10"}, numerics=True)["9-10"].evidence["numeric"]
-    assert num["passes"] and abs(num["observed_order"][-1] - 3) < 0.3
+    assert num.passes and abs(num.last_order - 3) < 0.3
 
 
 def test_wrong_potential_sign_in_13_is_caught(tmp_path):
@@ -90,7 +90,7 @@ def test_wrong_potential_sign_in_13_is_caught(tmp_path):
                    '"Derivative(phi1(z, t), t) = D*Derivative(phi2(z, t), z, 2) + v(z)*phi2(z, t)"')
     out = verdicts(path, ids={"13"}, numerics=True)["13"]
     assert out.verdict != Verdict.HOLDS
-    assert not out.evidence["numeric"]["passes"]
+    assert not out.evidence["numeric"].passes
 
 
 def test_overclaimed_order_in_13_is_caught(tmp_path):

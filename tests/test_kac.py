@@ -32,8 +32,8 @@ def test_section_verdicts():
     for cid, o in out.items():
         expected = Verdict.HOLDS if cid in holds else Verdict.CORRECTED
         assert o.verdict == expected, (cid, o.detail)
-    assert out["18"].evidence["printed_holds_for_exp_at_phi"]
-    assert out["25.klein-gordon"].evidence["klein_gordon_for"] == [str(-N.m * N.c**2 / N.hbar)]
+    assert out["18"].evidence["printed_holds_for_exp_at_phi"].value is True
+    assert out["25.klein-gordon"].evidence["klein_gordon_for"].values == (-N.m * N.c**2 / N.hbar,)
 
 
 def test_corrected_forms_hold(tmp_path):
@@ -52,7 +52,7 @@ def test_wrong_signs_are_caught(tmp_path):
     path = mutated(tmp_path, '"Derivative(psi_m(z, t), t) = c*Derivative(psi_p(z, t), z) - 2*I*a*psi_m(z, t)"',
                    '"Derivative(psi_m(z, t), t) = c*Derivative(psi_p(z, t), z) + 2*I*a*psi_m(z, t)"')
     out = verdicts(path, ids={"23"})["23"]
-    assert not out.evidence["holds_for_exp_at_phi"]
+    assert out.evidence["holds_for_exp_at_phi"].value is False
     path = mutated(tmp_path, '"I*Derivative(psi_m(z, t), t) = hbar/(2*m)*',
                    '"I*Derivative(psi_m(z, t), t) = -hbar/(2*m)*', name="m25.toml")
     assert verdicts(path, ids={"25"})["25"].verdict != Verdict.HOLDS
@@ -63,4 +63,4 @@ def test_wrong_signs_are_caught(tmp_path):
 def test_diffusive_prose_claims_hold_and_potential_sign_matters():
     out = verdicts(ids={"14.conjugates", "14.product-conserved", "14.potential-sign"})
     assert all(o.verdict == Verdict.HOLDS for o in out.values())
-    assert out["14.potential-sign"].evidence["acceleration"] == str(-2 * N.D * sp.Derivative(N.v(N.z), N.z))
+    assert out["14.potential-sign"].evidence["acceleration"].value == -2 * N.D * sp.Derivative(N.v(N.z), N.z)

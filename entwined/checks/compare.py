@@ -5,17 +5,26 @@ from __future__ import annotations
 import sympy as sp
 
 from entwined.derive.calculus import latex, lowest_weight, truncate
+from entwined.core.evidence import RefinementStudy, as_evidence
 from entwined.core.verdicts import Outcome, Verdict, from_residual
 
 
-def combine_numeric(outcome: Outcome, num: dict) -> Outcome:
+def combine_numeric(outcome: Outcome, num) -> Outcome:
     """A symbolic verdict stands only if the lattice agrees with it: the printed form must
-    converge at its order exactly when it holds, and a stated correction must converge."""
-    agrees = num["passes"] == (outcome.verdict == Verdict.HOLDS)
-    if outcome.verdict == Verdict.CORRECTED and "derived" in num:
-        agrees = agrees and num["derived"]["passes"]
-    order = num["observed_order"][-1]
-    tail = f"; lattice check: observed order {order:.2f} vs printed {num['predicted_order']}"
+    converge at its order exactly when it holds, and a stated correction must converge.
+    `num` is the refinement study (typed here if a numeric module returned plain data); it is
+    stored as the claim's `numeric` evidence."""
+    num = as_evidence(num)
+    if not isinstance(num, RefinementStudy):
+        raise TypeError(f"lattice evidence must be a refinement study, not {type(num).__name__}")
+    outcome.evidence["numeric"] = num
+    agrees = num.passes == (outcome.verdict == Verdict.HOLDS)
+    if outcome.verdict == Verdict.CORRECTED and num.derived is not None:
+        agrees = agrees and num.derived.passes
+    order = num.last_order
+    predicted = "n/a" if num.predicted_order is None else f"{num.predicted_order:g}"
+    observed = "n/a" if order is None else f"{order:.2f}"
+    tail = f"; lattice check: observed order {observed} vs printed {predicted}"
     if agrees:
         outcome.detail += tail
         return outcome
@@ -35,7 +44,7 @@ def compare_to_order(claim, printed, derived, weights, *, what: str, extra=None,
     leading = [lowest_weight(r, weights) for r in residuals]
     finite = [w for w in leading if w is not None]
     evidence = {"printed_order": order, "weights": {str(k): v for k, v in weights.items()},
-                "residual_below_printed_order": [str(b) for b in below],
+                "residual_below_printed_order": list(below),
                 "leading_residual_weight": min(finite) if finite else None,
                 **(extra or {})}
     detail_ok = (f"{what} agrees through weight {order - 1}; first difference at weight "

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from entwined.core.evidence import Evidence, Prose
+
 
 class Verdict(str, Enum):
     HOLDS = "holds"
@@ -24,11 +26,15 @@ class Step:
 @dataclass
 class Outcome:
     verdict: Verdict
-    detail: str
-    evidence: dict[str, Any] = field(default_factory=dict)
+    detail: str | Prose
+    evidence: Evidence = field(default_factory=Evidence)
     correction: str | None = None          # plain text (SymPy syntax where it is a formula)
     correction_latex: str | None = None
     steps: list[Step] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not isinstance(self.evidence, Evidence):
+            self.evidence = Evidence(self.evidence or {})
 
 
 def from_residual(is_zero: bool | None, *, holds: str, fails: str, correction: str | None = None,
@@ -38,10 +44,10 @@ def from_residual(is_zero: bool | None, *, holds: str, fails: str, correction: s
     A printed form that does not hold becomes ``holds-with-correction`` when the derivation
     supplies what does hold, ``fails`` otherwise; an undecided residual is ``unproven``.
     """
-    evidence = dict(evidence or {})
+    evidence = Evidence(evidence or {})
     steps = list(steps or [])
     if is_zero is None:
-        return Outcome(Verdict.UNPROVEN, "residual could not be decided: " + fails, evidence,
+        return Outcome(Verdict.UNPROVEN, Prose.of("residual could not be decided: ", fails), evidence,
                        steps=steps)
     if is_zero:
         return Outcome(Verdict.HOLDS, holds, evidence, steps=steps)

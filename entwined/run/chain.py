@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from entwined.core.claims import Claim, FindingSpec
+from entwined.core.evidence import Readings
 from entwined.core.verdicts import Outcome, Verdict
 
 # chain statuses, best first; the worst premise decides
@@ -72,9 +73,8 @@ def premises(claims: dict[str, Claim], cid: str, ignore=()) -> list[str]:
 
 def holds_as_printed(outcome: Outcome) -> bool:
     """Holds with every reading of the print (a reading-dependent claim does not)."""
-    readings = outcome.evidence.get("readings") or {}
-    return outcome.verdict == Verdict.HOLDS and all(v == Verdict.HOLDS.value
-                                                    for v in readings.values())
+    readings = outcome.evidence.first(Readings)
+    return outcome.verdict == Verdict.HOLDS and (readings is None or readings.all_hold())
 
 
 def chain_status(claims: dict[str, Claim], outcomes: dict[str, Outcome], cid: str,

@@ -12,6 +12,7 @@ import sympy as sp
 from entwined.core.claims import Claim, ClaimSet, _claim_from_entry, split_equation, parse_text
 from entwined.core.errors import EntwinedError
 from entwined.run.guard import DEFAULT_BUDGET_S, Status, run_check
+from entwined.core.evidence import Figure, Group, MonteCarloComparison, RefinementStudy
 from entwined.core.verdicts import Verdict
 from entwined.derive.calculus import DIFFUSIVE, KAC, apply_operators, lowest_weight, truncate
 from entwined.core import notation as N
@@ -118,16 +119,20 @@ def _equivalent_at_order(claim: Claim, mutant: Claim) -> bool:
 
 def _fingerprint(outcome) -> tuple:
     """What a reader would see change: the verdict and the symbolic evidence (not the numerics)."""
-    ev = {k: v for k, v in outcome.evidence.items()
-          if k not in ("numeric", "figures", "monte_carlo")}
+    numeric = (RefinementStudy, MonteCarloComparison, Figure)
+    ev = {k: v for k, v in outcome.evidence.items() if not isinstance(v, numeric)
+          and not (isinstance(v, Group) and any(isinstance(i, numeric) for i in v.items))}
     return outcome.verdict.value, repr(sorted((k, repr(v)) for k, v in ev.items()))
 
 
 def _numeric_signature(outcome):
-    num = outcome.evidence.get("numeric") or outcome.evidence.get("monte_carlo")
-    if not num:
-        return None
-    return bool(num.get("passes")), tuple(round(e, 6) for e in num.get("error", []))
+    study = outcome.evidence.first(RefinementStudy)
+    sampled = outcome.evidence.first(MonteCarloComparison)
+    if study is not None:
+        return study.passes, tuple(round(e, 6) for e in study.error if e is not None)
+    if sampled is not None:
+        return sampled.passes, (round(sampled.max_standard_score, 6),)
+    return None
 
 
 def _killed(original, mutant) -> bool:

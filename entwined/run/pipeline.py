@@ -10,6 +10,7 @@ from entwined.core.claims import Claim, ClaimSet, with_equations
 from entwined.run.chain import (ChainStatus, Finding, attribute, chain_status, finding_index,
                                 judge_main, premises)
 from entwined.run.guard import DEFAULT_BUDGET_S, Status, run_check
+from entwined.core.evidence import Readings
 from entwined.core.verdicts import Outcome, Verdict
 
 
@@ -76,7 +77,7 @@ def _html_table(results) -> str:
     rows = "".join(
         f"<tr><td>({html.escape(r.claim.id)})</td><td>{html.escape(r.claim.title)}</td>"
         f"<td><b>{html.escape(r.outcome.verdict.value)}</b></td>"
-        f"<td>{html.escape(r.outcome.detail)}</td></tr>" for r in results)
+        f"<td>{html.escape(str(r.outcome.detail))}</td></tr>" for r in results)
     return ("<table><tr><th>claim</th><th>title</th><th>verdict</th><th>detail</th></tr>"
             + rows + "</table>")
 
@@ -151,7 +152,7 @@ def _check_readings(check, claim: Claim, ctx, budget_s):
         if other.status == Status.ERROR:
             status = Status.ERROR
     outcome = guarded.outcome
-    outcome.evidence["readings"] = verdicts
+    outcome.evidence["readings"] = Readings(tuple(verdicts.items()), claim.readings[0].label)
     if len(set(verdicts.values())) > 1:
         outcome.detail = ("reading-dependent: " + "; ".join(
             f"{v} with {label}" for label, v in verdicts.items()) + ". " + outcome.detail)

@@ -11,6 +11,7 @@ from importlib import metadata, resources
 
 import numpy as np
 
+from entwined.core.evidence import to_json as evidence_json
 from entwined.core.verdicts import Verdict
 from entwined.run.pipeline import Run
 from entwined.run.provenance import environment
@@ -70,7 +71,7 @@ def to_json(run: Run) -> dict:
         "findings_by_kind": {k: sum(f.kind == k for f in run.findings)
                              for k in sorted({f.kind for f in run.findings})},
         "main_claims": [{"id": r.claim.id, "title": r.claim.title, "verdict": r.verdict.value,
-                         "detail": r.outcome.detail}
+                         "detail": str(r.outcome.detail)}
                         for r in run.results if r.claim.is_main],
         "findings": [{"id": f.id, "kind": f.kind, "title": f.title, "statement": f.statement,
                       "claims": list(f.claims), "unaffected": list(f.unaffected)}
@@ -89,9 +90,9 @@ def to_json(run: Run) -> dict:
             "chain_rests_on": (list(run.chain[r.claim.id].culprits)
                                if r.claim.id in run.chain else []),
             "finding": run.finding_of(r.claim.id),
-            "detail": r.outcome.detail,
+            "detail": str(r.outcome.detail),
             "correction": r.outcome.correction,
-            "evidence": r.outcome.evidence,
+            "evidence": evidence_json(r.outcome.evidence),
             "seconds": round(r.seconds, 4),
         } for r in run.results],
     })

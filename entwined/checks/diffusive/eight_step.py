@@ -14,6 +14,7 @@ from entwined.derive.diffusive.pauli import step_growth
 from entwined.core import notation as N
 from entwined.checks.compare import combine_numeric, missing
 from entwined.checks.registry import checks
+from entwined.core.evidence import Prose
 from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
 from entwined.numerics.consistency import eight_step_generator
 from entwined.numerics.convergence import schroedinger_study
@@ -22,13 +23,11 @@ from entwined.numerics.convergence import schroedinger_study
 def _numeric_consistency(claim, ctx, outcome, gen):
     printed = printed_generator(claim)
     if printed is None or set(printed) != set(gen):
-        outcome.evidence["numeric"] = {"passes": False, "observed_order": [None],
-                                       "predicted_order": 1, "h": [], "error": [],
-                                       "what": "printed form does not give d/dt of each density"}
-        return combine_numeric(outcome, outcome.evidence["numeric"])
-    num = eight_step_generator(printed, model.LEFT, float(outcome.evidence[
-        "printed_power_of_delta"] or 1), quick=ctx.quick)
-    outcome.evidence["numeric"] = num
+        return combine_numeric(outcome, {"passes": False, "observed_order": [None],
+                                         "predicted_order": 1, "h": [], "error": [],
+                                         "what": "printed form does not give d/dt of each density"})
+    printed_power = outcome.evidence["printed_power_of_delta"].value
+    num = eight_step_generator(printed, model.LEFT, float(printed_power or 1), quick=ctx.quick)
     return combine_numeric(outcome, num)
 
 
@@ -42,10 +41,10 @@ def pde_check(claim, gen, rem, *, extra=None, steps=()):
     if claim.order_expr is not None:
         printed_power = sp.Poly(claim.order_expr, N.delta).degree()
     order_ok = printed_power is None or (lead is not None and lead >= printed_power)
-    evidence = {"residuals": [str(r) for r in residuals],
-                "derived_rhs": {n: str(g) for n, g in gen.items()},
+    evidence = {"residuals": list(residuals),
+                "derived_rhs": dict(gen),
                 "remainder_leading_power_of_delta": lead, "printed_power_of_delta": printed_power,
-                "remainder_leading_term": {n: str(r[lead]) for n, r in rem.items()} if lead else None,
+                "remainder_leading_term": {n: r[lead] for n, r in rem.items()} if lead else None,
                 **(extra or {})}
     ok_all = ok and order_ok
     printed_txt = f"printed O(delta^{printed_power})" if printed_power is not None else "no order printed"
@@ -78,8 +77,8 @@ def _steps(gen, rem, per, seconds):
     return steps, {"site_convention": {"pde_identical": all(
         sp.expand(per['target'][0][n] - per['source'][0][n]) == 0 for n in names),
         "delta1_remainder_identical": same1, "delta2_remainder_identical": same2,
-        "delta2_remainder_target": {n: str(per['target'][1][n][2]) for n in names},
-        "delta2_remainder_source": {n: str(per['source'][1][n][2]) for n in names}}}
+        "delta2_remainder_target": {n: per['target'][1][n][2] for n in names},
+        "delta2_remainder_source": {n: per['source'][1][n][2] for n in names}}}
 
 
 @checks("13")
@@ -108,7 +107,7 @@ def check_complex_form(claim, ctx):
         prof = pot["profile"]
         outcome.evidence["figures"] = [{
             "title": "Re psi at T = 1 with the potential: lattice (256 sites) and continuum",
-            "xlabel": "z", "ylabel": "Re psi", "log": False,
+            "xlabel": N.z, "ylabel": Prose.of("Re ", sp.Symbol("psi")), "log": False,
             "series": [{"name": "lattice", "coords": list(zip(prof["z"], prof["lattice_re"]))},
                        {"name": "continuum (14)", "coords": list(zip(prof["z"], prof["continuum_re"]))}]}]
         outcome = _numeric_consistency(claim, ctx, outcome, gen)
@@ -145,8 +144,8 @@ def check_scaling(claim, ctx):
                                "the D printed in (13)",
                          correction="delta**2/(2*epsilon) = D",
                          correction_latex=r"\frac{\delta^2}{2\varepsilon} \to D",
-                         evidence={"epsilon": str(sols[0]), "generator": {n: str(g) for n, g in gen.items()},
-                                   "residual_against_13": [str(r) for r in residual]},
+                         evidence={"epsilon": sols[0], "generator": dict(gen),
+                                   "residual_against_13": list(residual)},
                          steps=[Step("epsilon from the printed scaling", f"\\varepsilon = {latex(sols[0])}")])
 
 
@@ -172,6 +171,6 @@ def check_eight_step_equation(claim, ctx):
                          fails="printed eight-step equation differs from (sqrt 2)^8 M^8",
                          correction=f"Et**8*Phi = {growth}*M**8*Phi",
                          correction_latex=f"E_t^8\\Phi = {latex(growth)}\\,M^8\\Phi",
-                         evidence={"normaliser_per_step": str(1 / step_growth()), "factor": str(growth),
-                                   "random_point_residuals": [str(list(d)) for d in diffs]},
+                         evidence={"normaliser_per_step": 1 / step_growth(), "factor": growth,
+                                   "random_point_residuals": list(diffs)},
                          steps=[Step("prefactor", f"(1/\\rho)^8 = {latex(growth)}")])

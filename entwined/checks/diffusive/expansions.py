@@ -33,8 +33,8 @@ def check_matrix_form(claim, ctx):
         ok, holds="the printed matrix applied to Phi' reproduces the recurrences (1) exactly",
         fails="the printed matrix does not reproduce the recurrences (1)",
         correction=f"Et*Phi' = {M}*Phi'", correction_latex=f"E_t \\Phi' = {latex(M)}\\,\\Phi'",
-        evidence={"residual_lhs": [str(r) for r in res_lhs],
-                  "residual_rhs": [str(r) for r in res_rhs]},
+        evidence={"residual_lhs": list(res_lhs),
+                  "residual_rhs": list(res_rhs)},
         steps=[Step("operator matrix from the transition table", latex(M))])
 
 
@@ -54,7 +54,7 @@ def check_canonical_probability(claim, ctx):
         fails="printed probabilities are not the canonical-ensemble ones",
         correction=f"alpha = {alpha}; beta = 1 - alpha",
         correction_latex=f"\\alpha = {latex(alpha)},\\ \\beta = 1 - \\alpha",
-        evidence={"residuals": [str(r) for r in residuals]},
+        evidence={"residuals": list(residuals)},
         steps=[Step("reversal probability from the ensemble", f"\\alpha = {latex(alpha)} = "
                     f"{latex(sp.simplify((1 + sp.tanh(V * N.epsilon)) / 2))}")])
 
@@ -70,8 +70,8 @@ def check_reversals_favoured(claim, ctx):
     return from_residual(
         ok, holds="alpha(v eps) increases monotonically from 0 (v -> -oo) to 1 (v -> +oo)",
         fails="alpha is not increasing in v with the printed ensemble",
-        evidence={"d_alpha_dx": str(slope), "increasing": increasing,
-                  "limit_plus_inf": str(lim_hi), "limit_minus_inf": str(lim_lo)},
+        evidence={"d_alpha_dx": slope, "increasing": increasing,
+                  "limit_plus_inf": lim_hi, "limit_minus_inf": lim_lo},
         steps=[Step("slope of the reversal probability in x = v eps",
                     f"\\frac{{d\\alpha}}{{dx}} = {latex(slope)} > 0")])
 
@@ -85,7 +85,7 @@ def check_probability_expansion(claim, ctx):
     printed = [weighted_series(r, weights, order) for _, r in claim.parsed]
     derived = [model_of.get(l, sp.nan) for l, _ in claim.parsed]
     return compare_to_order(claim, printed, derived, weights, what="expansion of (5)",
-                            extra={"model_series_alpha": str(derived_alpha)},
+                            extra={"model_series_alpha": derived_alpha},
                             steps=[Step("series of the exact alpha", f"\\alpha = "
                                         f"{latex(derived_alpha)} + O(\\varepsilon^{{5}})")])
 

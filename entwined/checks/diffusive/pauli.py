@@ -34,7 +34,7 @@ def _pauli_check(claim, ctx):
         outcome.correction_latex = r"\\".join(latex(e) for e in exact)
         outcome.correction = "; ".join(map(str, exact))
     if ctx.numerics:
-        predicted = outcome.evidence["printed_order"]
+        predicted = outcome.evidence["printed_order"].value
         num = one_step_expansion(rhs, predicted, quick=ctx.quick)
         exact_alpha = model_alpha()
         lhs_num = one_step_expansion(lhs.xreplace({N.alpha: exact_alpha, N.beta: 1 - exact_alpha}),
@@ -68,8 +68,8 @@ def check_rotation(claim, ctx):
                                f" x I, not I; k = {ks[0]} is required",
                          correction=f"((I2 + syt)*{ks[0]})**8 = I2",
                          correction_latex=r"\left(" + latex(ks[0]) + r"(I+\sigma_{\tilde y})\right)^8 = I",
-                         evidence={"eighth_power_of_I_plus_syt": str(power), "k": [str(x) for x in ks],
-                                   "printed_residual": str(residual)}, steps=steps)
+                         evidence={"eighth_power_of_I_plus_syt": power, "k": list(ks),
+                                   "printed_residual": residual}, steps=steps)
 
 
 @checks("11.normalisation")
@@ -86,7 +86,7 @@ def check_normalisation(claim, ctx):
                          f"rescaled by {1 / rho}", fails="printed factor does not undo the "
                          "leading decay", correction=f"Phi = ({1 / rho})**(t/epsilon) * Phi'",
                          correction_latex=r"\Phi = \left(" + latex(1 / rho) + r"\right)^{t/\varepsilon}\Phi'",
-                         evidence={"leading_eigenvalue_modulus": str(rho),
-                                   "residuals": [str(r) for r in residuals]},
+                         evidence={"leading_eigenvalue_modulus": rho,
+                                   "residuals": list(residuals)},
                          steps=[Step("leading one-step operator", latex(leading_rotation())),
                                 Step("its eigenvalues", latex(list(leading_rotation().eigenvals())))])

@@ -23,8 +23,8 @@ def check_conjugates(claim, ctx):
                          "i phi3 obeys i dt psi = -H psi with H real, so conj(psi_L) solves psi_R's "
                          "equation: conjugate data stay conjugate",
                          fails="the two derived complex equations are not conjugates",
-                         evidence={"H_f": str(H(f)), "residual_left": str(res_l),
-                                   "residual_right": str(res_r)},
+                         evidence={"H_f": H(f), "residual_left": res_l,
+                                   "residual_right": res_r},
                          steps=[Step("H read off the derived generator", f"H f = {latex(H(f))}"),
                                 Step("right envelope in complex form",
                                      r"i\partial_t(\phi_4 + i\phi_3) = -H(\phi_4 + i\phi_3)")])
@@ -46,8 +46,8 @@ def check_product(claim, ctx):
                          "vanishes), so the integral is constant; with conjugate data the product "
                          "is |psi_L|^2 >= 0",
                          fails="d/dt of the product is not a total derivative",
-                         evidence={"rate_of_density": str(density_rate),
-                                   "euler_operator": [str(e) for e in euler],
+                         evidence={"rate_of_density": density_rate,
+                                   "euler_operator": list(euler),
                                    **({"lattice_norm": lattice} if lattice else {})},
                          steps=[Step("rate of change of the product density",
                                      r"\partial_t(\psi_L\psi_R) = " + latex(density_rate.subs(
@@ -68,6 +68,6 @@ def check_potential_sign(claim, ctx):
     return from_residual(ok, holds=f"acceleration z'' = {acc}: pushed down the gradient of v, away "
                          "from maxima and towards minima",
                          fails=f"acceleration z'' = {acc} does not push away from maxima of v",
-                         evidence={"acceleration": str(acc), "kappa": str(kappa)},
+                         evidence={"acceleration": acc, "kappa": kappa},
                          steps=[Step("Heisenberg acceleration for the derived H",
                                      r"\ddot z = -[H,[H,z]] = " + latex(acc))])

@@ -36,7 +36,7 @@ def check_dirac_form(claim, ctx):
                          "generator; it holds for exp(a t) phi' (see (18))",
                          fails="printed (18) is not of Dirac form: " + ", ".join(
                              k for k, v in conds.items() if not v),
-                         evidence={"alpha_D": str(alpha_d), "beta_D": str(beta_d),
+                         evidence={"alpha_D": alpha_d, "beta_D": beta_d,
                                    "conditions": conds},
                          steps=[Step("Dirac matrices read off (18)", rf"\alpha_D = {latex(alpha_d)},\ "
                                      rf"\beta_D = {latex(beta_d)}")])
@@ -67,13 +67,13 @@ def check_psi_definition(claim, ctx):
             if printed is None or norm is None:
                 continue
             res = [sp.expand(reduce_on_solutions(l - r, norm)) for l, r in printed.parsed]
-            chain[cid] = [str(r) for r in res]
+            chain[cid] = list(res)
             ok = ok and all(r == 0 for r in res)
     return from_residual(ok, holds=f"an invertible change of variables (det = {det}) that turns the "
                          "system of exp(a t) phi' into the printed (22)-(23)",
                          fails="with these combinations the lattice system does not become the "
                          "printed (22)-(23)" if det != 0 else "the combinations are not invertible",
-                         evidence={"jacobian_determinant": str(det), "residuals_22_23": chain},
+                         evidence={"jacobian_determinant": det, "residuals_22_23": chain},
                          steps=[Step("Jacobian of (psi_+, psi_-) w.r.t. (phi'_1, phi'_2)", latex(J))])
 
 
@@ -105,8 +105,8 @@ def _psi_equation_check(claim, ctx):
         correction="; ".join(f"d/dt {n} = {g}" for n, g in raw.items()) +
         (" (or: psi_pm = (phip1 pm i phip2) exp((a - i a) t))" if ok_norm else ""),
         correction_latex=r",\quad ".join(rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in raw.items()),
-        evidence={"residual_raw": [str(r) for r in res_raw],
-                  "residual_normalised": [str(r) for r in res_norm],
+        evidence={"residual_raw": list(res_raw),
+                  "residual_normalised": list(res_norm),
                   "holds_for_exp_at_phi": ok_norm}, steps=steps)
     if ctx.numerics:
         outcome = _psi_numeric(claim, ctx, outcome, raw)
@@ -140,7 +140,7 @@ def _on_normalised_solutions(claim, ctx, subs=None, what=""):
     ok = all(r == 0 for r in res)
     return from_residual(ok, holds=f"{what} holds on every solution of the psi system of exp(a t) phi'",
                          fails=f"{what} is not satisfied by solutions of the psi system",
-                         evidence={"residual_on_solutions": [str(r) for r in res]},
+                         evidence={"residual_on_solutions": list(res)},
                          steps=[Step("residual after eliminating t-derivatives with (22)-(23)",
                                      latex(res[0]) + " = 0" if ok else latex(res[0]))])
 

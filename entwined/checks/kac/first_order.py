@@ -14,6 +14,7 @@ from entwined.derive.kac.system import (F, KAC, constant_data_limit, generator_m
 from entwined.core import notation as N
 from entwined.checks.compare import combine_numeric
 from entwined.checks.registry import checks
+from entwined.core.evidence import Prose
 from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
 from entwined.numerics.consistency import kac_one_step, study
 from entwined.numerics.constant_data import lattice_constant_data
@@ -34,8 +35,8 @@ def check_scaling(claim, ctx):
     ok = total == 1 and mean_free_time == 1 / N.a and sp.simplify(speed - N.c) == 0
     return from_residual(ok, holds="alpha + beta = 1; mean time between corners eps/alpha = 1/a; "
                          "speed delta/eps = c", fails=f"alpha + beta = {total}, mean free time "
-                         f"{mean_free_time}", evidence={"alpha_plus_beta": str(total),
-                                                      "mean_free_time": str(mean_free_time)},
+                         f"{mean_free_time}", evidence={"alpha_plus_beta": total,
+                                                      "mean_free_time": mean_free_time},
                          steps=[Step("mean free time (geometric waiting, mean 1/alpha steps)",
                                      r"\varepsilon/\alpha = " + latex(mean_free_time))])
 
@@ -54,7 +55,7 @@ def check_kac_recurrence(claim, ctx):
     return from_residual(ok, holds="(1) with alpha = a eps, beta = 1 - a eps", fails="printed (16) "
                          "is not (1) under the scaling (15)",
                          correction="; ".join(f"{n}(z, t + epsilon) = {r}" for n, r in derived.items()),
-                         evidence={"residuals": [str(r) for r in res]})
+                         evidence={"residuals": list(res)})
 
 
 @checks("17")
@@ -82,7 +83,7 @@ def check_first_order_expansion(claim, ctx):
                  - N.a * N.epsilon * (1 - N.delta * N.Dz) * sp.Symbol(r"\phi'_2")),
                 (2, N.a * N.epsilon * (1 + N.delta * N.Dz) * sp.Symbol(r"\phi'_1")
                  + (1 - N.a * N.epsilon) * (1 - N.delta * N.Dz) * sp.Symbol(r"\phi'_2")))),
-        evidence={"residual_first_order": [str(r) for r in residuals]},
+        evidence={"residual_first_order": list(residuals)},
         steps=[Step("exact (16) minus its left side, to first order in epsilon (delta = c eps)",
                     r",\quad ".join(latex(c) + " = 0" for c in corrections))])
 
@@ -109,8 +110,8 @@ def _system_check(claim, system, what, constant=False):
                          correction=corr,
                          correction_latex=r",\quad ".join(
                              rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in system.items()),
-                         evidence={"derived": {n: str(g) for n, g in system.items()},
-                                   "residuals": [str(r) for r in res],
+                         evidence={"derived": dict(system),
+                                   "residuals": list(res),
                                    "printed_holds_for_exp_at_phi": holds_for_rescaled},
                          steps=steps)
 
@@ -128,7 +129,7 @@ def check_dirac_system(claim, ctx):
         outcome.evidence["numeric"] = num
         outcome.evidence["figures"] = [{
             "title": "Kac lattice (16) at T = 1 against the printed (18) and the derived damped system",
-            "xlabel": "delta", "ylabel": "max error", "log": True,
+            "xlabel": N.delta, "ylabel": "max error", "log": True, "reference_slope": 1.0,
             "series": [{"name": "printed (18)", "coords": list(zip(num["h"], num["error"]))},
                        {"name": "derived", "coords": list(zip(num["h"], num["derived"]["error"]))}]}]
         outcome = combine_numeric(outcome, num)
@@ -151,9 +152,9 @@ def check_constant_solution(claim, ctx):
         fails="the lattice decays: phi' = A exp(-a t)(cos a t, sin a t)",
         correction=f"phip1 = {limit[0]}; phip2 = {limit[1]}",
         correction_latex=rf"\phi'_1 = {latex(limit[0])},\quad \phi'_2 = {latex(limit[1])}",
-        evidence={"residual": [str(x) for x in res], "one_step_matrix": str(Tm),
-                  "modulus_per_step": str(r), "angle_per_step": str(theta),
-                  "limit": [str(x) for x in limit]},
+        evidence={"residual": list(res), "one_step_matrix": Tm,
+                  "modulus_per_step": r, "angle_per_step": theta,
+                  "limit": list(limit)},
         steps=[Step("one step for constant data", latex(Tm)),
                Step("per-step modulus and angle", f"r = {latex(r)},\\ \\theta = {latex(theta)}"),
                Step("limit with n = t/eps steps", rf"r^{{t/\varepsilon}} \to e^{{-a t}},\ "
@@ -178,8 +179,10 @@ def _constant_data_study(printed, limit, outcome) -> dict:
     lat_series = [float(lattice_constant_data(a_val, t, 0.01)[0]) for t in ts]
     outcome.evidence["lattice_table_a1_t2"] = rows
     outcome.evidence["figures"] = [{
-        "title": "constant data, a = 1: phi'_1(t) on the lattice (eps = 0.01), printed (20) "
-                 "and the derived limit", "xlabel": "t", "ylabel": "phi'_1", "log": False,
+        "title": Prose.of("constant data, ", sp.Eq(N.a, 1), ": ", F("phip1"),
+                          " on the lattice (", sp.Eq(N.epsilon, sp.Rational(1, 100)),
+                          "), printed (20) and the derived limit"),
+        "xlabel": N.t, "ylabel": F("phip1"), "log": False,
         "series": [{"name": "lattice", "coords": list(zip(ts, lat_series))},
                    {"name": "printed (20)", "coords": [(t, float(np.ravel(fp(t))[0])) for t in ts]},
                    {"name": "derived", "coords": [(t, float(np.ravel(fl(t))[0])) for t in ts]}]}]

@@ -30,8 +30,8 @@ def check_schrodinger_limit(claim, ctx):
                          correction="I*Derivative(psi_m, t) = hbar/(2*m)*Derivative(psi_m, z, 2); "
                          "conj(psi_m) obeys I*hbar*dt = -hbar**2/(2m) dz**2",
                          correction_latex=rf"{latex(lim.lhs)} = {latex(lim.rhs)}",
-                         evidence={"limit_equation": str(lim), "residual_psi": [str(r) for r in res],
-                                   "residual_conjugate": [str(r) for r in res_conj]},
+                         evidence={"limit_equation": lim, "residual_psi": list(res),
+                                   "residual_conjugate": list(res_conj)},
                          steps=[Step("c -> oo in (25)", rf"{latex(lim.lhs)} = {latex(lim.rhs)}")])
     if ctx.numerics:
         coefficient = _printed_coefficient(claim)
@@ -63,7 +63,7 @@ def check_wave_limit(claim, ctx):
                                   sp.simplify(r - solved[0]) == 0 for l, r in claim.parsed)
     return from_residual(ok, holds="m (25) at m -> 0 leaves dt^2 psi = c^2 dz^2 psi (then a = 0: no "
                          "scattering, as the paper notes)", fails="the m -> 0 limit is not the printed "
-                         "wave equation", evidence={"limit": str(lim), "solved": [str(s) for s in solved]},
+                         "wave equation", evidence={"limit": lim, "solved": list(solved)},
                          steps=[Step("m (25), m -> 0", latex(lim) + " = 0")])
 
 
@@ -90,8 +90,8 @@ def check_klein_gordon(claim, ctx):
             "psi_m = exp(-I*m*c**2*t/hbar)*chi" if works else None),
         correction_latex=(r"\psi_- = e^{-i m c^2 t/\hbar}\chi\ \Rightarrow\ " + latex(target) + " = 0")
         if works else None,
-        evidence={"omega_printed": str(omega_printed), "omega_that_cancels_first_order": [str(g) for g in good],
-                  "klein_gordon_for": [str(x) for x in works]},
+        evidence={"omega_printed": omega_printed, "omega_that_cancels_first_order": list(good),
+                  "klein_gordon_for": list(works)},
         steps=[Step("(25) with psi = exp(i w t) chi", latex(transformed) + " = 0"),
                Step("first-order term vanishes for", "w = " + latex(good))])
 
@@ -104,7 +104,7 @@ def _from_scaling(claim, ctx):
     eps = sp.solve(sp.Eq(l3, r3), N.epsilon)
     if len(eps) != 1:
         return from_residual(False, holds="", fails="the scaling (3) does not determine epsilon",
-                             evidence={"epsilon_from_3": [str(e) for e in eps]})
+                             evidence={"epsilon_from_3": list(eps)})
     res = [sp.simplify((l - r).subs(N.epsilon, eps[0])) for l, r in claim.parsed]
     # "follows from (3)" needs (3): an equation that holds without it says nothing about it
     needs_3 = [sp.simplify(l - r) != 0 for l, r in claim.parsed]
@@ -114,7 +114,7 @@ def _from_scaling(claim, ctx):
     ok = all(r == 0 for r in res)
     return from_residual(ok, holds="follows from (3) with epsilon = delta^2/(2D)",
                          fails="does not follow from the scaling (3)",
-                         evidence={"epsilon_from_3": [str(e) for e in eps], "residuals": [str(r) for r in res]})
+                         evidence={"epsilon_from_3": list(eps), "residuals": list(res)})
 
 
 checks("26", "27")(_from_scaling)
@@ -136,8 +136,8 @@ def check_segments(claim, ctx):
                                "segment durations are not exponential",
                          correction="mean duration 1/a, mean length c/a",
                          correction_latex=r"\langle \tau\rangle = 1/a,\quad \langle \ell\rangle = c/a",
-                         evidence={"survival": str(survival), "mean_duration": str(mean_time),
-                                   "mean_length": str(mean_length)},
+                         evidence={"survival": survival, "mean_duration": mean_time,
+                                   "mean_length": mean_length},
                          steps=[Step("no corner for time s", r"(1-a\varepsilon)^{s/\varepsilon} \to " + latex(survival)),
                                 Step("mean duration and length", rf"\langle\tau\rangle = {latex(mean_time)},\ "
                                      rf"\langle\ell\rangle = c\langle\tau\rangle = {latex(mean_length)}")])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from entwined.numerics import montecarlo as mc
-from entwined.numerics.consistency import fitted_slope
+from entwined.numerics.consistency import fitted_slope, observed_orders
 
 ALPHA = 0.3
 ALPHAS = (0.1, 0.3, 0.5)          # every printed recurrence is sampled at each of these
@@ -70,7 +70,8 @@ def against_printed_all_alphas(claim_id, pairs, ctx) -> dict:
 
 
 def error_scaling(ctx) -> dict:
-    """RMS deviation from the exact recurrence against the number of paths: slope -1/2 expected."""
+    """RMS deviation from the exact recurrence against the number of paths: slope -1/2 expected
+    (a refinement study in 1/N: order 1/2)."""
     sizes = (10_000, 40_000, 160_000) if ctx.quick else (10_000, 40_000, 160_000, 640_000)
     width = 2 * STEPS + 1
     rows = mc.recurrence_from_printed(ctx.claims["1"].parsed, np.full(width, ALPHA))
@@ -81,7 +82,11 @@ def error_scaling(ctx) -> dict:
         diff = [res["mean"][0, t] - exact[t]["phip1"] for t in range(STEPS)]
         errs.append(float(np.sqrt(np.mean(np.square(diff)))))
     slope = fitted_slope(sizes, errs)
-    return {"n_paths": list(sizes), "rms_error": errs, "fitted_slope": slope,
+    inverse = [1.0 / n for n in sizes]
+    return {"what": "RMS deviation of the ensemble average of phi'_1 from (1) over all sites and "
+                    "times", "variable": "1/N", "h": inverse, "error": errs,
+            "observed_order": observed_orders(inverse, errs), "predicted_order": 0.5,
+            "fitted_slope": -slope if slope is not None else None, "n_paths": list(sizes),
             "passes": slope is not None and -0.65 < slope < -0.35}
 
 
@@ -91,5 +96,5 @@ def corner_statistics(ctx) -> dict:
     for key, (turns, chances) in res["turns"].items():
         p = turns / chances
         out[key] = {"turns": turns, "opportunities": chances, "rate": p,
-                    "z": (p - ALPHA) / np.sqrt(ALPHA * (1 - ALPHA) / chances)}
+                    "standard_score": (p - ALPHA) / np.sqrt(ALPHA * (1 - ALPHA) / chances)}
     return out

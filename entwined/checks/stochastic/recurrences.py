@@ -8,6 +8,7 @@ from entwined.derive.calculus import latex
 from entwined.core import notation as N
 from entwined.checks.registry import checks
 from entwined.checks.stochastic import montecarlo as mc_evidence
+from entwined.core.evidence import Figure, Prose, Series, Table
 from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
 
 
@@ -27,19 +28,18 @@ def compare_recurrences(claim, env):
             residuals[str(lhs)] = "left-hand side is not one of " + ", ".join(
                 f"{name}(z, t + epsilon)" for name in derived)
             continue
-        res = sp.expand(rhs - derived[target])
-        residuals[target] = str(res)
+        residuals[target] = sp.expand(rhs - derived[target])
         lhs_tex = latex(sp.Function(target)(lhs.args[0], lhs.args[1]))
         steps.append(Step(f"derived from the table for {target}",
                           f"{lhs_tex} = {latex(derived[target])}"))
     missing = sorted(set(derived) - printed_targets)
-    ok = all(r == "0" for r in residuals.values()) and not missing
+    ok = all(r == 0 for r in residuals.values()) and not missing
     correction = None
     if not ok:
         correction = "; ".join(f"{t}(z, t + epsilon) = {derived[t]}" for t in derived)
     evidence = {"residuals": residuals, "missing": missing,
-                "table": [[tg, src, off, str(wt), sg]
-                          for tg, src, off, wt, sg in model.transition_table(env)]}
+                "table": Table(("target", "source", "shift (delta)", "weight"), tuple(
+                    (tg, src, off, sg * wt) for tg, src, off, wt, sg in model.transition_table(env)))}
     return from_residual(ok, holds="recurrences follow from the corner and colour rules",
                          fails="printed recurrence differs from the one the rules generate",
                          correction=correction,
@@ -56,20 +56,22 @@ def with_monte_carlo(outcome, claim, ctx):
         return outcome
     num = mc_evidence.against_printed_all_alphas(claim.id, claim.parsed, ctx)
     prof = num.pop("profile", None)
-    num.update(observed_order=[None], predicted_order="n/a", h=[], error=[])
     outcome.evidence["monte_carlo"] = num
     if prof:
+        density = sp.Function(prof["component"])(N.z, N.t)
         outcome.evidence["figures"] = [{
-            "title": f"{prof['component']} at t = {prof['t']} eps: ensemble average of "
-                     f"{num['n_paths']} entwined paths and the printed recurrence (alpha = {mc_evidence.ALPHA})",
-            "xlabel": "z / delta", "ylabel": prof["component"], "log": False, "marks": True,
+            "title": Prose.of(density, " at ", sp.Eq(N.t, prof["t"] * N.epsilon),
+                              f": ensemble average of {num['n_paths']} entwined paths and the "
+                              "printed recurrence (", sp.Eq(N.alpha, sp.nsimplify(mc_evidence.ALPHA)),
+                              ")"),
+            "xlabel": N.z / N.delta, "ylabel": density, "log": False, "marks": True,
             "series": [{"name": "Monte Carlo", "coords": list(zip(prof["z"], prof["monte_carlo"]))},
                        {"name": "recurrence", "coords": list(zip(prof["z"], prof["recurrence"]))},
                        {"name": "recurrence - 2 s.e.", "coords": list(zip(prof["z"], prof["band_low"]))},
                        {"name": "recurrence + 2 s.e.", "coords": list(zip(prof["z"], prof["band_high"]))}]}]
     agrees = num["passes"] == (outcome.verdict == Verdict.HOLDS)
     tail = (f"; Monte Carlo of the path process at alpha = "
-            f"{', '.join(num.get('by_alpha', {}))}: max |z| = {num.get('max_z', float('nan')):.2f} "
+            f"{', '.join(num.get('by_alpha', {}))}: largest standard score {num.get('max_z', float('nan')):.2f} "
             f"(threshold {num.get('threshold', float('nan')):.2f})")
     if agrees:
         outcome.detail += tail
@@ -112,18 +114,24 @@ def check_corner_probability(claim, ctx):
     if ctx.numerics:
         stats = mc_evidence.corner_statistics(ctx)
         scaling = mc_evidence.error_scaling(ctx)
-        worst = max(abs(v["z"]) for v in stats.values())
-        ok = worst < 4.0
+        worst = max(abs(v["standard_score"]) for v in stats.values())
+        ok = worst < 4.0 and scaling["passes"]
+        rates = Table(("envelope and direction", "corners", "opportunities", "rate",
+                       "standard score"),
+                      tuple((k, v["turns"], v["opportunities"], v["rate"], v["standard_score"])
+                            for k, v in stats.items()))
         return from_residual(
             ok, holds=f"on both envelopes both corner hands occur at rate alpha = {mc_evidence.ALPHA} "
-                      f"(max |z| = {worst:.2f}); the ensemble error shrinks as N^{scaling['fitted_slope']:.2f}",
-            fails=f"corner rates differ from alpha (max |z| = {worst:.2f})",
-            evidence={"corner_rates": stats, "error_vs_paths": scaling,
-                      "figures": [{"title": "RMS deviation of the ensemble average from (1) against "
-                                            "the number of paths (slope -1/2 expected)",
-                                   "xlabel": "paths", "ylabel": "RMS deviation", "log": True,
-                                   "series": [{"name": "Monte Carlo", "coords": list(zip(
-                                       scaling["n_paths"], scaling["rms_error"]))}]}]})
+                      f"(largest standard score {worst:.2f}); the ensemble error shrinks as "
+                      f"N^-{scaling['fitted_slope']:.2f}",
+            fails=f"corner rates differ from alpha (largest standard score {worst:.2f}) or the "
+                  f"ensemble error does not shrink as N^-1/2",
+            evidence={"corner_rates": rates, "error_vs_paths": scaling,
+                      "figures": [Figure("RMS deviation of the ensemble average from (1) against "
+                                         "the number of paths", "paths N", "RMS deviation",
+                                         (Series("Monte Carlo", tuple(map(float, scaling["n_paths"])),
+                                                 tuple(scaling["error"])),),
+                                         log=True, marks=True, reference_slope=-0.5)]})
     weights = []
     for cid in ("1", "2"):
         printed = ctx.claims.get(cid)
@@ -158,15 +166,17 @@ def check_potential_process(claim, ctx):
     prof = results["1"]["profile"]
     diff = [m - r for m, r in zip(prof["monte_carlo"], prof["recurrence"])]
     evidence["figures"] = [{
-        "title": f"{prof['component']} at t = {prof['t']} eps (largest deviation), alpha(z) of (5): "
-                 "ensemble average minus (1), with the 2-s.e. band",
-        "xlabel": "z / delta", "ylabel": "Monte Carlo - (1)", "log": False, "marks": True,
+        "title": Prose.of(sp.Function(prof["component"])(N.z, N.t), " at ",
+                          sp.Eq(N.t, prof["t"] * N.epsilon), " (largest deviation), ",
+                          sp.Function("alpha")(N.z), " of (5): ensemble average minus (1), with "
+                          "the band of two standard errors"),
+        "xlabel": N.z / N.delta, "ylabel": "Monte Carlo - (1)", "log": False, "marks": True,
         "series": [{"name": "Monte Carlo - (1)", "coords": list(zip(prof["z"], diff))},
                    {"name": "+2 s.e.", "coords": list(zip(prof["z"], [2 * e for e in prof["stderr"]]))},
                    {"name": "-2 s.e.", "coords": list(zip(prof["z"], [-2 * e for e in prof["stderr"]]))}]}]
     return from_residual(
-        ok, holds=f"with alpha(z) the sampled envelopes obey (1)-(2) (max |z| = {worst:.2f})",
+        ok, holds=f"with alpha(z) the sampled envelopes obey (1)-(2) (largest standard score {worst:.2f})",
         fails=(f"with alpha(z) the sampled envelopes do not obey (1)-(2) with alpha at the corner "
-               f"(max |z| = {worst:.1f}): the return path's corners sit at mirror images of the "
+               f"(largest standard score {worst:.1f}): the return path's corners sit at mirror images of the "
                "forward events, where alpha differs"),
         evidence=evidence)
