@@ -57,6 +57,7 @@ def compare_to_order(claim, printed, derived, weights, *, what: str, extra=None,
                          fails=f"{what} differs below the printed order: "
                          + "; ".join(str(b) for b in below if b != 0)[:200],
                          correction=correction, correction_latex=correction_latex,
+                         correction_math=list(derived),
                          evidence=evidence, steps=list(steps))
 
 

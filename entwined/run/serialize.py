@@ -16,7 +16,7 @@ from entwined.core.verdicts import Verdict
 from entwined.run.pipeline import Run
 from entwined.run.provenance import environment
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 PAPER = "Ord & Mann, Entwined Pairs and Schroedinger's Equation, arXiv quant-ph/0206095"
 # What `verify --expect` compares per claim id, each key only where both files have it (so a
 # field added later, e.g. a finding id or a chain status, is compared once both runs carry it).
@@ -92,6 +92,8 @@ def to_json(run: Run) -> dict:
             "finding": run.finding_of(r.claim.id),
             "detail": str(r.outcome.detail),
             "correction": r.outcome.correction,
+            "correction_math": (None if r.outcome.correction_math is None
+                                else evidence_json(r.outcome.correction_math)),
             "evidence": evidence_json(r.outcome.evidence),
             "seconds": round(r.seconds, 4),
         } for r in run.results],

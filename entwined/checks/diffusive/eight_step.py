@@ -56,6 +56,7 @@ def pde_check(claim, gen, rem, *, extra=None, steps=()):
     corr_tex = r",\quad ".join(f"\\partial_t {latex(sp.Function(n)(N.z, N.t))} = {latex(g)}"
                                for n, g in gen.items())
     return from_residual(ok_all, holds=detail, fails=detail, correction=correction,
+                         correction_math=[sp.Eq(sp.Derivative(sp.Function(n)(N.z, N.t), N.t), g) for n, g in gen.items()],
                          correction_latex=corr_tex, evidence=evidence, steps=list(steps))
 
 
@@ -143,6 +144,7 @@ def check_scaling(claim, ctx):
                          fails="with this scaling the lattice's diffusion coefficient is not "
                                "the D printed in (13)",
                          correction="delta**2/(2*epsilon) = D",
+                         correction_math=sp.Eq(N.delta**2 / (2 * N.epsilon), N.D),
                          correction_latex=r"\frac{\delta^2}{2\varepsilon} \to D",
                          evidence={"epsilon": sols[0], "generator": dict(gen),
                                    "residual_against_13": list(residual)},
@@ -170,6 +172,7 @@ def check_eight_step_equation(claim, ctx):
     return from_residual(ok, holds=f"(sqrt 2)^(t/eps) rescaling over eight steps gives the factor {growth}",
                          fails="printed eight-step equation differs from (sqrt 2)^8 M^8",
                          correction=f"Et**8*Phi = {growth}*M**8*Phi",
+                         correction_math=sp.Eq(sp.Symbol("prefactor"), growth),
                          correction_latex=f"E_t^8\\Phi = {latex(growth)}\\,M^8\\Phi",
                          evidence={"normaliser_per_step": 1 / step_growth(), "factor": growth,
                                    "random_point_residuals": list(diffs)},

@@ -32,7 +32,7 @@ def check_matrix_form(claim, ctx):
     return from_residual(
         ok, holds="the printed matrix applied to Phi' reproduces the recurrences (1) exactly",
         fails="the printed matrix does not reproduce the recurrences (1)",
-        correction=f"Et*Phi' = {M}*Phi'", correction_latex=f"E_t \\Phi' = {latex(M)}\\,\\Phi'",
+        correction=f"Et*Phi' = {M}*Phi'", correction_math=M, correction_latex=f"E_t \\Phi' = {latex(M)}\\,\\Phi'",
         evidence={"residual_lhs": list(res_lhs),
                   "residual_rhs": list(res_rhs)},
         steps=[Step("operator matrix from the transition table", latex(M))])
@@ -53,6 +53,7 @@ def check_canonical_probability(claim, ctx):
         ok, holds="Boltzmann weights exp(-E) with E = +v eps (continue), -v eps (reverse)",
         fails="printed probabilities are not the canonical-ensemble ones",
         correction=f"alpha = {alpha}; beta = 1 - alpha",
+        correction_math=sp.Eq(N.alpha, alpha),
         correction_latex=f"\\alpha = {latex(alpha)},\\ \\beta = 1 - \\alpha",
         evidence={"residuals": list(residuals)},
         steps=[Step("reversal probability from the ensemble", f"\\alpha = {latex(alpha)} = "

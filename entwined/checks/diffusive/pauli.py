@@ -67,6 +67,7 @@ def check_rotation(claim, ctx):
                                f"{sp.simplify(lhs)[0, 0] if ok is False and residual is not None else lhs}"
                                f" x I, not I; k = {ks[0]} is required",
                          correction=f"((I2 + syt)*{ks[0]})**8 = I2",
+                         correction_math=sp.Eq(k, ks[0]),
                          correction_latex=r"\left(" + latex(ks[0]) + r"(I+\sigma_{\tilde y})\right)^8 = I",
                          evidence={"eighth_power_of_I_plus_syt": power, "k": list(ks),
                                    "printed_residual": residual}, steps=steps)
@@ -85,6 +86,7 @@ def check_normalisation(claim, ctx):
     return from_residual(ok, holds=f"leading step has |eigenvalue| = {rho}, so each step is "
                          f"rescaled by {1 / rho}", fails="printed factor does not undo the "
                          "leading decay", correction=f"Phi = ({1 / rho})**(t/epsilon) * Phi'",
+                         correction_math=sp.Eq(sp.Symbol("normaliser"), model_factor),
                          correction_latex=r"\Phi = \left(" + latex(1 / rho) + r"\right)^{t/\varepsilon}\Phi'",
                          evidence={"leading_eigenvalue_modulus": rho,
                                    "residuals": list(residuals)},

@@ -102,6 +102,7 @@ def _psi_equation_check(claim, ctx):
         ok, holds="follows from the lattice system through (21)",
         fails=("holds only when (21) is built from exp(a t) phi'; for phi' itself the lattice adds "
                "-a psi" if ok_norm else "differs from the psi system the lattice gives"),
+        correction_math=[sp.Eq(sp.Derivative(F(n), N.t), g) for n, g in raw.items()],
         correction="; ".join(f"d/dt {n} = {g}" for n, g in raw.items()) +
         (" (or: psi_pm = (phip1 pm i phip2) exp((a - i a) t))" if ok_norm else ""),
         correction_latex=r",\quad ".join(rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in raw.items()),

@@ -55,6 +55,7 @@ def check_kac_recurrence(claim, ctx):
     return from_residual(ok, holds="(1) with alpha = a eps, beta = 1 - a eps", fails="printed (16) "
                          "is not (1) under the scaling (15)",
                          correction="; ".join(f"{n}(z, t + epsilon) = {r}" for n, r in derived.items()),
+                         correction_math=dict(derived),
                          evidence={"residuals": list(res)})
 
 
@@ -76,7 +77,7 @@ def check_first_order_expansion(claim, ctx):
         ok, holds="first-order Taylor expansion of (16) with delta = c eps",
         fails="the printed expansion differs at first order: " + "; ".join(
             str(r) for r in residuals if r != 0),
-        correction="; ".join(f"{c} = 0" for c in corrections),
+        correction="; ".join(f"{c} = 0" for c in corrections), correction_math=list(corrections),
         correction_latex=r",\quad ".join(
             rf"(1+\varepsilon\partial_t)\phi'_{i} = " + latex(rhs_) for i, rhs_ in (
                 (1, sp.expand((1 - N.a * N.epsilon) * (1 + N.delta * N.Dz)) * sp.Symbol(r"\phi'_1")
@@ -108,6 +109,7 @@ def _system_check(claim, system, what, constant=False):
                          fails=f"{what}: the lattice gives an extra -a phi'_i damping term" if
                          holds_for_rescaled else f"{what} differs from the lattice",
                          correction=corr,
+                         correction_math=[sp.Eq(sp.Derivative(F(n), N.t), g) for n, g in system.items()],
                          correction_latex=r",\quad ".join(
                              rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in system.items()),
                          evidence={"derived": dict(system),
@@ -150,7 +152,7 @@ def check_constant_solution(claim, ctx):
     outcome = from_residual(
         ok, holds="matches the eps -> 0 limit of the exact lattice solution",
         fails="the lattice decays: phi' = A exp(-a t)(cos a t, sin a t)",
-        correction=f"phip1 = {limit[0]}; phip2 = {limit[1]}",
+        correction=f"phip1 = {limit[0]}; phip2 = {limit[1]}", correction_math=limit,
         correction_latex=rf"\phi'_1 = {latex(limit[0])},\quad \phi'_2 = {latex(limit[1])}",
         evidence={"residual": list(res), "one_step_matrix": Tm,
                   "modulus_per_step": r, "angle_per_step": theta,

@@ -27,6 +27,7 @@ def check_schrodinger_limit(claim, ctx):
                          fails="the limit is i dt psi = +(hbar/2m) dz^2 psi: the time-reversed "
                          "(conjugate) convention of (14)" + ("; conj(psi_-) obeys the standard form"
                                                            if ok_conj else ""),
+                         correction_math=lim,
                          correction="I*Derivative(psi_m, t) = hbar/(2*m)*Derivative(psi_m, z, 2); "
                          "conj(psi_m) obeys I*hbar*dt = -hbar**2/(2m) dz**2",
                          correction_latex=rf"{latex(lim.lhs)} = {latex(lim.rhs)}",
@@ -86,7 +87,8 @@ def check_klein_gordon(claim, ctx):
     return from_residual(
         ok, holds="with the printed exponent (25) becomes the Klein-Gordon equation",
         fails=f"the printed exponent gives omega = {omega_printed}; the first-order term cancels only "
-              f"for omega = {works[0] if works else good}", correction=(
+              f"for omega = {works[0] if works else good}",
+        correction_math=sp.Eq(sp.Symbol("omega"), works[0]) if works else None, correction=(
             "psi_m = exp(-I*m*c**2*t/hbar)*chi" if works else None),
         correction_latex=(r"\psi_- = e^{-i m c^2 t/\hbar}\chi\ \Rightarrow\ " + latex(target) + " = 0")
         if works else None,
@@ -135,6 +137,7 @@ def check_segments(claim, ctx):
                                "for a = m c^2/hbar), not 1/a" if exponential else
                                "segment durations are not exponential",
                          correction="mean duration 1/a, mean length c/a",
+                         correction_math={"mean_duration": mean_time, "mean_length": mean_length},
                          correction_latex=r"\langle \tau\rangle = 1/a,\quad \langle \ell\rangle = c/a",
                          evidence={"survival": survival, "mean_duration": mean_time,
                                    "mean_length": mean_length},

@@ -42,7 +42,7 @@ def compare_recurrences(claim, env):
                     (tg, src, off, sg * wt) for tg, src, off, wt, sg in model.transition_table(env)))}
     return from_residual(ok, holds="recurrences follow from the corner and colour rules",
                          fails="printed recurrence differs from the one the rules generate",
-                         correction=correction,
+                         correction=correction, correction_math=dict(derived),
                          correction_latex=None if ok else ", ".join(
                              f"{latex(sp.Function(t)(sp.Symbol('z'), sp.Symbol('t') + sp.Symbol('epsilon')))} = {latex(r)}"
                              for t, r in derived.items()),
