@@ -11,6 +11,7 @@ from entwined.core.verdicts import Outcome
 CHECKS: dict[str, Callable[[Claim, "Context"], Outcome]] = {}
 MODULES = (
     "entwined.checks.stochastic.recurrences",
+    "entwined.checks.stochastic.potential",
     "entwined.checks.diffusive.expansions",
     "entwined.checks.diffusive.pauli",
     "entwined.checks.diffusive.eight_step",

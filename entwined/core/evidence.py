@@ -293,9 +293,9 @@ class DerivationStep:
     residual: Any = None
 
 
-EVIDENCE_TYPES = (Expression, Expressions, Scalar, Text, Record, Group, RefinementStudy,
+EVIDENCE_TYPES = (Expression, Expressions, Scalar, Text, Prose, Record, Group, RefinementStudy,
                   MonteCarloComparison, Figure, Table, Readings, DerivationStep)
-EvidenceItem = Union[Expression, Expressions, Scalar, Text, Record, Group, RefinementStudy,
+EvidenceItem = Union[Expression, Expressions, Scalar, Text, Prose, Record, Group, RefinementStudy,
                      MonteCarloComparison, Figure, Table, Readings, DerivationStep]
 
 
@@ -424,6 +424,8 @@ def to_json(item) -> Any:
         return _json_value(item.value)
     if isinstance(item, Text):
         return item.value
+    if isinstance(item, Prose):
+        return str(item)
     if isinstance(item, Expression):
         return _sstr(item.value)
     if isinstance(item, Expressions):

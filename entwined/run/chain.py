@@ -118,13 +118,27 @@ def judge_main(claim: Claim, claims: dict[str, Claim], outcomes: dict[str, Outco
         detail += "; " + chain.describe()
         if causes:
             detail += "; findings: " + ", ".join(causes)
+    for c in chain.culprits:
+        readings = outcomes[c].evidence.first(Readings) if c in outcomes else None
+        holding = [label for label, v in (readings.verdicts if readings else ())
+                   if v == Verdict.HOLDS.value]
+        if holding and outcomes[c].verdict != Verdict.HOLDS:
+            detail += f"; ({c}) holds under the reading {holding[0]}"
     if claim.ignores:
         detail += "; does not rest on " + ", ".join(f"({c})" for c in claim.ignores)
     evidence = {"premises": premises(claims, claim.id, claim.ignores),
                 "culprits": list(chain.culprits), "findings": causes,
                 "premise_verdicts": {p: outcomes[p].verdict.value for p in
                                      premises(claims, claim.id, claim.ignores) if p in outcomes}}
+    for c in chain.culprits:          # what decided a culprit is shown with the main claim
+        for name, item in (outcomes[c].evidence.items() if c in outcomes else ()):
+            if name.startswith(DECISIVE_PREFIXES):
+                evidence[f"{c}/{name}"] = item
     return Outcome(verdict, detail, evidence)
+
+
+# evidence of a premise that is shown again under the main claims resting on it
+DECISIVE_PREFIXES = ("continuum_", "mechanism")
 
 
 def attribute(specs: tuple[FindingSpec, ...], claims: dict[str, Claim],

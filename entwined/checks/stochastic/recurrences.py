@@ -8,7 +8,7 @@ from entwined.derive.calculus import latex
 from entwined.core import notation as N
 from entwined.checks.registry import checks
 from entwined.checks.stochastic import montecarlo as mc_evidence
-from entwined.core.evidence import Figure, Prose, Series, Table
+from entwined.core.evidence import Figure, Prose, Record, Series, Table
 from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
 
 
@@ -69,8 +69,15 @@ def with_monte_carlo(outcome, claim, ctx):
                        {"name": "recurrence", "coords": list(zip(prof["z"], prof["recurrence"]))},
                        {"name": "recurrence - 2 s.e.", "coords": list(zip(prof["z"], prof["band_low"]))},
                        {"name": "recurrence + 2 s.e.", "coords": list(zip(prof["z"], prof["band_high"]))}]}]
-    agrees = num["passes"] == (outcome.verdict == Verdict.HOLDS)
-    tail = (f"; Monte Carlo of the path process at alpha = "
+    exact = mc_evidence.exact_against_printed(claim.id, claim.parsed)
+    outcome.evidence["exact_process"] = Record(tuple(
+        (k, v) for k, v in exact.items() if k != "by_alpha"))
+    holds = outcome.verdict == Verdict.HOLDS
+    agrees = num["passes"] == holds and exact["passes"] == holds
+    gap = exact["max_relative_gap"]
+    tail = (f"; exact expected densities of the process: largest relative gap {gap:.1e} "
+            f"(bound {mc_evidence.EXACT_BOUND:.0e})"
+            f"; Monte Carlo of the path process at alpha = "
             f"{', '.join(num.get('by_alpha', {}))}: largest standard score {num.get('max_z', float('nan')):.2f} "
             f"(threshold {num.get('threshold', float('nan')):.2f})")
     if agrees:
@@ -145,38 +152,3 @@ def check_corner_probability(claim, ctx):
                    "a property of the path process: needs sampling of entwined paths; printed "
                    f"(1)-(2) {'are' if consistent else 'are NOT'} consistent with it",
                    {"scattering_weights": weights, "consistent_with_printed": consistent})
-
-
-@checks("5.stochastic-potential")
-def check_potential_process(claim, ctx):
-    """Sample the process with alpha(z) of (5) and hold its envelopes against (1)-(2) with
-    alpha taken at each corner's own site."""
-    if not ctx.numerics:
-        return Outcome(Verdict.UNPROVEN, "needs the Monte Carlo of the path process (numerics off)")
-    results = {cid: mc_evidence.against_printed(cid, ctx.claims[cid].parsed, ctx, mc_evidence.POTENTIAL, "potential",
-                                        at_worst=True)
-               for cid in ("1", "2") if cid in ctx.claims}
-    if len(results) < 2:
-        return Outcome(Verdict.UNPROVEN, "claims (1) and (2) are needed for this comparison")
-    worst = max(r["max_z"] for r in results.values())
-    ok = all(r["passes"] for r in results.values())
-    p = mc_evidence.POTENTIAL
-    evidence = {cid: {k: v for k, v in r.items() if k != "profile"} for cid, r in results.items()}
-    evidence["potential"] = {"v(z)": f"{p.amplitude} cos(2 pi z / {p.wavelength} delta)", "epsilon": p.epsilon}
-    prof = results["1"]["profile"]
-    diff = [m - r for m, r in zip(prof["monte_carlo"], prof["recurrence"])]
-    evidence["figures"] = [{
-        "title": Prose.of(sp.Function(prof["component"])(N.z, N.t), " at ",
-                          sp.Eq(N.t, prof["t"] * N.epsilon), " (largest deviation), ",
-                          sp.Function("alpha")(N.z), " of (5): ensemble average minus (1), with "
-                          "the band of two standard errors"),
-        "xlabel": N.z / N.delta, "ylabel": "Monte Carlo - (1)", "log": False, "marks": True,
-        "series": [{"name": "Monte Carlo - (1)", "coords": list(zip(prof["z"], diff))},
-                   {"name": "+2 s.e.", "coords": list(zip(prof["z"], [2 * e for e in prof["stderr"]]))},
-                   {"name": "-2 s.e.", "coords": list(zip(prof["z"], [-2 * e for e in prof["stderr"]]))}]}]
-    return from_residual(
-        ok, holds=f"with alpha(z) the sampled envelopes obey (1)-(2) (largest standard score {worst:.2f})",
-        fails=(f"with alpha(z) the sampled envelopes do not obey (1)-(2) with alpha at the corner "
-               f"(largest standard score {worst:.1f}): the return path's corners sit at mirror images of the "
-               "forward events, where alpha differs"),
-        evidence=evidence)

@@ -1,0 +1,81 @@
+"""(5.stochastic-potential) and A2: the verdict comes from the measured continuum trend of the
+exact evaluator, and the chain carries it to the main claim."""
+import math
+
+import pytest
+
+import entwined
+from entwined.checks.stochastic import potential
+from entwined.core.claims import load_claims
+from entwined.core.evidence import Readings, RefinementStudy
+from entwined.core.verdicts import Verdict
+
+
+@pytest.fixture(scope="module")
+def run():
+    return entwined.verify(load_claims(), only={"5.stochastic-potential", "A2"}, quick=True)
+
+
+def test_process_with_potential_fails_in_the_continuum_limit(run):
+    out = run["5.stochastic-potential"].outcome
+    assert out.verdict == Verdict.FAILS
+    r1 = out.evidence["continuum_R1"]
+    assert isinstance(r1, RefinementStudy) and len(r1.h) >= 4 and not r1.passes
+    # the discrepancy relative to the signal grows at every refinement ...
+    assert all(b > a for a, b in zip(r1.error, r1.error[1:]))
+    # ... as 2^(D T / delta^2): the measured rate approaches D T ln 2 from below
+    rate = out.evidence["continuum_R1_rate"].value
+    predicted = out.evidence["continuum_R1_rate_predicted"].value
+    assert predicted == pytest.approx(0.5 * 0.5 * math.log(2))
+    assert 0.85 * predicted < rate <= 1.01 * predicted
+    # the floor column shows R1 is far above float64 rounding at every delta
+    rows = out.evidence["continuum_table"].rows
+    assert all(row[2] > 100 * row[4] for row in rows[1:])
+
+
+def test_the_other_reading_and_the_control_hold(run):
+    out = run["5.stochastic-potential"].outcome
+    assert out.evidence["continuum_R2"].passes and out.evidence["continuum_control"].passes
+    readings = out.evidence.first(Readings).as_dict()
+    assert readings[potential.R1] == "fails" and readings[potential.R2] == "holds"
+
+
+def test_a2_fails_from_its_chain_and_names_the_reading_that_would_hold(run):
+    a2 = run["A2"]
+    assert a2.verdict == Verdict.FAILS
+    assert "5.stochastic-potential" in run.chain["A2"].culprits
+    assert run.finding_of("5.stochastic-potential") == "potential-process"
+    assert isinstance(a2.outcome.evidence["5.stochastic-potential/continuum_R1"], RefinementStudy)
+    assert potential.R2 in str(a2.outcome.detail)
+
+
+@pytest.mark.parametrize("trend, expected", [("grows", Verdict.FAILS), ("bounded", Verdict.UNPROVEN),
+                                             ("vanishes", Verdict.HOLDS)])
+def test_verdict_is_computed_from_the_trend(monkeypatch, trend, expected):
+    """The same check with a study whose R1 trend is replaced: the verdict follows it (the
+    sampled route still disagrees at finite size, which a vanishing trend allows)."""
+    real = potential.ep.continuum_study
+
+    def fake(*args, **kw):
+        study = real(*args, **{**kw, "inverse_deltas": (4, 8, 12, 16)})
+        study["readings"]["R1"]["trend"] = trend
+        return study
+
+    monkeypatch.setattr(potential.ep, "continuum_study", fake)
+    run = entwined.verify(load_claims(), only={"5.stochastic-potential"}, quick=True)
+    assert run["5.stochastic-potential"].verdict == expected
+
+
+def test_routes_that_contradict_each_other_are_unproven(monkeypatch):
+    """R1 'at rounding' (no discrepancy) while the sample disagrees: unproven, never a verdict."""
+    real = potential.ep.continuum_study
+
+    def fake(*args, **kw):
+        study = real(*args, **kw)
+        study["readings"]["R1"]["trend"] = "at rounding"
+        return study
+
+    monkeypatch.setattr(potential.ep, "continuum_study", fake)
+    run = entwined.verify(load_claims(), only={"5.stochastic-potential"}, quick=True)
+    out = run["5.stochastic-potential"].outcome
+    assert out.verdict == Verdict.UNPROVEN and "disagree" in str(out.detail)
