@@ -71,6 +71,10 @@ def _is_operator(f) -> bool:
 
 
 def _is_field(f) -> bool:
+    """A density, a wave function or a displayed matrix: printed after the operators."""
+    if getattr(f, "is_shown_matrix", False) or (isinstance(f, sp.Pow)
+                                                and getattr(f.base, "is_shown_matrix", False)):
+        return True
     if isinstance(f, sp.Derivative):
         f = f.expr
     return isinstance(f, AppliedUndef) and f.func.__name__ in N.FIELD_NAMES
@@ -165,7 +169,7 @@ class NotationPrinter(LatexPrinter):
         factors = [f for f in factors if f != 1] or [sp.S.One]
         ops = [f for f in factors if _is_operator(f)]
         fields = [f for f in factors if _is_field(f)]
-        nc = [f for f in factors if not f.is_commutative and f not in ops]
+        nc = [f for f in factors if not f.is_commutative and f not in ops and f not in fields]
         coeffs = [f for f in factors if f not in ops and f not in fields and f not in nc]
         if not ops and not fields:
             if len(factors) == 1:
