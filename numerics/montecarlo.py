@@ -17,27 +17,71 @@ The process, as the paper describes it, with the conventions it leaves open deci
   z -+ delta into the link leaving z), and it puts alpha at the corner's own site, the "target
   site" convention of derive/; with head indexing the scattering sources would sit at
   z +- delta on the same side (tested in tests/test_montecarlo.py).
+
+Sampling: path i's random numbers are jit.uniform(key(seed), i, t), a counter-based stream, so
+a run is reproducible from its seed alone (any worker count, any chunking); the compiled
+per-path kernel (jit.mc_chunk) does the work and the vectorised NumPy version here is its oracle.
 """
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import sympy as sp
 from entwined.core import notation as N
+from entwined.core.errors import EntwinedError
 from statistics import NormalDist
+from entwined.numerics import jit
 from entwined.numerics.usage import counted
 
+# Paths per call into the compiled kernel: about 0.2 s, so Python gets control (Ctrl-C, the
+# check timeout) between calls.  The tallies are integers, so the split changes no bit.
+KERNEL_CHUNK = 1 << 17
+# The alpha table covers sites -reach..reach, reach = steps + TABLE_MARGIN to start with; a path
+# that walks off it (possible after t_R, where only the closing marker is awaited) makes the
+# chunk run again with a table four times wider, which changes nothing but the cost.
+TABLE_MARGIN = 256
+MAX_REACH = 1 << 26
 
-def _sample_chunk(n_paths: int, steps: int, alpha_of_z, seed) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Sums and sums of squares of the four densities over one chunk of paths."""
-    rng = np.random.default_rng(seed)
+
+def seed_key(seed) -> np.uint64:
+    """The 64-bit key of the counter-based generator: the first word of NumPy's SeedSequence
+    for `seed`, so nearby seeds give unrelated keys."""
+    return np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)[0]
+
+
+def uniforms(key, paths: np.ndarray, t: int) -> np.ndarray:
+    """The t-th uniform of each path (vectorised twin of jit.uniform, same bits)."""
+    with np.errstate(over="ignore"):
+        x = np.uint64(key) + (paths.astype(np.uint64) * jit.PATH_STRIDE + np.uint64(t)) * jit.GAMMA
+        x = (x ^ (x >> np.uint64(30))) * jit.MIX1
+        x = (x ^ (x >> np.uint64(27))) * jit.MIX2
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) * jit.TO_UNIT
+
+
+def alpha_table(alpha_of_z, reach: int) -> np.ndarray:
+    """alpha at the integer sites -reach..reach (index = site + reach), one vectorised call, so
+    the kernel and the oracle read the same numbers."""
+    sites = np.arange(-reach, reach + 1)
+    a = np.broadcast_to(np.asarray(alpha_of_z(sites), dtype=float), sites.shape).copy()
+    if not np.all(np.isfinite(a)) or np.any(a < 0) or np.any(a > 1):
+        raise EntwinedError("alpha(z) must lie in [0, 1] at every site of the Monte Carlo")
+    return a
+
+
+def _tally_numpy(n_paths: int, steps: int, alpha_of_z, key, first_path: int = 0):
+    """The NumPy oracle of one chunk: sums and sums of squares of the four densities, and the
+    turn counts, vectorised over paths (~30 whole-array passes per time step).  Kept as the
+    reference jit.mc_chunk is tested against bit for bit; the production path is sample()."""
     width = 2 * steps + 1
+    reach = steps + TABLE_MARGIN
+    table = alpha_table(alpha_of_z, reach)
+    paths = np.arange(first_path, first_path + n_paths, dtype=np.uint64)
     # forward process until every path has a marker at or after t_R = steps
     pos = np.zeros(n_paths, dtype=np.int64)
     count = np.zeros(n_paths, dtype=np.int64)            # events so far
-    last_marker = np.zeros(n_paths, dtype=np.int64)
     direction = np.ones(n_paths, dtype=np.int64)
     event_times = []                                      # per time: event mask
     t = 0
@@ -46,14 +90,16 @@ def _sample_chunk(n_paths: int, steps: int, alpha_of_z, seed) -> tuple[np.ndarra
         # step t -> t + 1 happens with the current direction; events happen at times t >= 1
         pos = pos + direction
         t += 1
-        a = alpha_of_z(pos)
-        ev = (rng.random(n_paths) < a) & ~done
+        if np.any(np.abs(pos[~done]) > reach):
+            reach *= 4
+            table = alpha_table(alpha_of_z, reach)
+        a = table[np.clip(pos + reach, 0, 2 * reach)]     # finished paths: any value, unused
+        ev = (uniforms(key, paths, t) < a) & ~done
         event_times.append(ev)
         count = count + ev
         reversal = ev & (count % 2 == 1)
         marker = ev & (count % 2 == 0)
         direction = np.where(reversal, -direction, direction)
-        last_marker = np.where(marker, t, last_marker)
         done |= marker & (t >= steps)
         if done.all():
             break
@@ -61,7 +107,6 @@ def _sample_chunk(n_paths: int, steps: int, alpha_of_z, seed) -> tuple[np.ndarra
     c = np.concatenate([np.zeros((n_paths, 1), dtype=np.int64), np.cumsum(E, axis=1)], axis=1)
     c = c[:, :steps]                                      # events at times <= s, for steps s < S
     k = c // 2                                            # rectangle index of step s
-    phase = c % 2                                         # 0: before its reversal, 1: after
     d_k = np.where(k % 2 == 0, 1, -1)                     # first-leg direction of rectangle k
     # times of events: the j-th event (1-based) at time ev_time[:, j-1]
     idx = np.argsort(~E, axis=1, kind="stable")           # event columns first, in time order
@@ -86,7 +131,6 @@ def _sample_chunk(n_paths: int, steps: int, alpha_of_z, seed) -> tuple[np.ndarra
     first_right = np.where(d_k == 1, a_len, b_len)
     dir_right = np.where(tau < first_right, 1, -1)
     q_right = d_k
-    del phase
     sums = np.zeros((4, steps, width))
     squares = np.zeros((4, steps, width))
     for dirs, q, (minus, plus) in ((dir_left, q_left, (0, 1)), (dir_right, q_right, (2, 3))):
@@ -102,8 +146,7 @@ def _sample_chunk(n_paths: int, steps: int, alpha_of_z, seed) -> tuple[np.ndarra
             sq = np.bincount(flat, minlength=steps * width).astype(float)
             sums[comp] += tot.reshape(steps, width)
             squares[comp] += sq.reshape(steps, width)
-    stats = {"envelope_turns": _turn_counts(dir_left, dir_right)}
-    return sums, squares, stats
+    return sums, squares, _turn_counts(dir_left, dir_right)
 
 
 def _turn_counts(dir_left, dir_right):
@@ -117,30 +160,94 @@ def _turn_counts(dir_left, dir_right):
     return out
 
 
-@counted
-def sample(n_paths: int, steps: int, alpha_of_z, seed: int = 2002, workers: int | None = None,
-           chunk: int = 50_000) -> dict:
-    """Ensemble means and standard errors of the four densities from n_paths entwined paths."""
-    seeds = np.random.SeedSequence(seed).spawn(max(1, -(-n_paths // chunk)))
-    sizes = [min(chunk, n_paths - i * chunk) for i in range(len(seeds))]
-    workers = workers or min(2, os.cpu_count() or 1)
-    if workers > 1 and len(seeds) > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            parts = list(pool.map(_sample_chunk, sizes, [steps] * len(sizes),
-                                  [alpha_of_z] * len(sizes), seeds))
-    else:
-        parts = [_sample_chunk(n, steps, alpha_of_z, sd) for n, sd in zip(sizes, seeds)]
-    sums = sum(p[0] for p in parts)
-    squares = sum(p[1] for p in parts)
-    turns = {}
-    for p in parts:
-        for key, (k, n) in p[2]["envelope_turns"].items():
-            tk, tn = turns.get(key, (0, 0))
-            turns[key] = (tk + k, tn + n)
+TURN_KEYS = ("left moving +z", "left moving -z", "right moving +z", "right moving -z")
+
+
+def _tally_kernel(n_paths: int, steps: int, alpha_of_z, key, first_path: int = 0,
+                  workers: int | None = None):
+    """jit.mc_block over the paths, KERNEL_CHUNK paths per round, each round split between
+    `workers` threads (the kernel releases the GIL): (sums, squares, turns)."""
+    if steps < 1:
+        raise EntwinedError(f"the Monte Carlo needs at least one step, got {steps}")
+    reach = steps + TABLE_MARGIN
+    table = alpha_table(alpha_of_z, reach)
+    workers = max(1, int(workers or default_workers()))
+    width = 2 * steps + 1
+    acc = [(np.zeros((4, steps, width), dtype=np.int64), np.zeros((4, steps, width), dtype=np.int64),
+            np.zeros((4, 2), dtype=np.int64)) for _ in range(workers)]
+    start = 0
+    with ThreadPoolExecutor(workers) as pool:
+        while start < n_paths:
+            size = min(KERNEL_CHUNK * workers, n_paths - start)
+            while True:
+                bounds = [start + size * w // workers for w in range(workers + 1)]
+                parts = [(np.zeros_like(a[0]), np.zeros_like(a[1]), np.zeros_like(a[2]))
+                         for a in acc]
+                lost = sum(pool.map(lambda w: jit.mc_block(
+                    np.uint64(key), first_path + bounds[w], bounds[w + 1] - bounds[w], steps,
+                    table, reach, *parts[w]), range(workers)))
+                if lost == 0:
+                    break
+                reach *= 4                        # same draws, wider table: same result
+                if reach > MAX_REACH:
+                    raise EntwinedError("a Monte Carlo path ran beyond 2^26 sites without "
+                                        "closing its rectangle; alpha(z) vanishes over a long "
+                                        "stretch, so the process does not end")
+                table = alpha_table(alpha_of_z, reach)
+            jit.CALLS["mc_block"] += workers
+            for a, p in zip(acc, parts):
+                for x, y in zip(a, p):
+                    x += y
+            start += size
+    sums = sum(a[0] for a in acc)
+    counts = sum(a[1] for a in acc)
+    turns = sum(a[2] for a in acc)
+    return (sums.astype(float), counts.astype(float),
+            {k: (int(turns[i, 0]), int(turns[i, 1])) for i, k in enumerate(TURN_KEYS)})
+
+
+def default_workers() -> int:
+    """Threads for the Monte Carlo: the CPUs this process may use, at most 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(8, cpus))
+
+
+def _result(sums, squares, turns, n_paths, steps) -> dict:
     mean = sums / n_paths
     var = np.maximum(squares / n_paths - mean**2, 0.0)
     return {"mean": mean, "stderr": np.sqrt(var / n_paths), "n_paths": n_paths, "steps": steps,
             "turns": turns}
+
+
+@counted
+def sample(n_paths: int, steps: int, alpha_of_z, seed: int = 2002, workers: int | None = None,
+           chunk: int = 50_000) -> dict:
+    """Ensemble means and standard errors of the four densities from n_paths entwined paths,
+    by the compiled per-path kernel on `workers` threads (default: the usable CPUs, at most 8).
+
+    The result depends on the seed only: path i draws from its own counter-based stream and
+    the tallies are exact integer sums, so worker count and chunk size change no bit.  `chunk`
+    is kept for callers of the old NumPy sampler and has no effect on the result."""
+    del chunk
+    sums, squares, turns = _tally_kernel(n_paths, steps, alpha_of_z, seed_key(seed), 0, workers)
+    return _result(sums, squares, turns, n_paths, steps)
+
+
+def sample_numpy(n_paths: int, steps: int, alpha_of_z, seed: int = 2002,
+                 chunk: int = 50_000) -> dict:
+    """The same ensemble as sample() by the vectorised NumPy oracle (the test reference, and
+    the bench's "before"): identical bits for any chunk size."""
+    key = seed_key(seed)
+    sums = squares = 0.0
+    turns = {k: (0, 0) for k in TURN_KEYS}
+    for first in range(0, n_paths, chunk):
+        s, q, tr = _tally_numpy(min(chunk, n_paths - first), steps, alpha_of_z, key, first)
+        sums, squares = sums + s, squares + q
+        turns = {k: (turns[k][0] + tr[k][0], turns[k][1] + tr[k][1]) for k in TURN_KEYS}
+    return _result(sums, squares, turns, n_paths, steps)
 
 
 class ConstantAlpha:

@@ -5,7 +5,7 @@ import pytest
 from entwined.checks.stochastic import montecarlo as mcc
 from entwined.checks.registry import Context
 from entwined.core.claims import load_claims
-from entwined.numerics import montecarlo as mc
+from entwined.numerics import jit, montecarlo as mc
 from tests.conftest import mutated
 
 STEPS = 16
@@ -62,7 +62,63 @@ def test_statistical_error_shrinks_as_inverse_root_n():
     assert scaling["passes"], scaling
 
 
-def test_sampling_is_reproducible_and_parallel_equals_serial():
+def test_sampling_is_reproducible_and_parallel_equals_serial(monkeypatch):
     a = mc.sample(20_000, 8, mc.ConstantAlpha(0.4), seed=5, workers=1, chunk=5_000)
     b = mc.sample(20_000, 8, mc.ConstantAlpha(0.4), seed=5, workers=2, chunk=5_000)
-    assert np.array_equal(a["mean"], b["mean"])
+    monkeypatch.setattr(mc, "KERNEL_CHUNK", 777)        # many rounds, uneven thread shares
+    c = mc.sample(20_000, 8, mc.ConstantAlpha(0.4), seed=5, workers=3)
+    assert np.array_equal(a["mean"], b["mean"]) and np.array_equal(a["mean"], c["mean"])
+    assert a["turns"] == b["turns"] == c["turns"]
+
+
+def _mc_kernel_ran(before):
+    if not jit.compiled("mc_block"):
+        pytest.skip("numba did not compile mc_block (NUMBA_DISABLE_JIT set?): nothing to compare")
+    assert jit.CALLS["mc_block"] > before, "the compiled kernel never ran"
+
+
+@pytest.mark.parametrize("alpha", [mc.ConstantAlpha(0.3), mc.CanonicalAlpha(3.0, 19.0, 0.4),
+                                   mc.ConstantAlpha(0.9)], ids=["const", "potential", "high"])
+def test_compiled_kernel_gives_the_numpy_oracles_bits(alpha):
+    """Every tally is an integer sum and both draw from the same counter-based stream, so the
+    kernel must reproduce the vectorised NumPy oracle exactly: means, errors and turn counts."""
+    before = jit.CALLS["mc_block"]
+    fast = mc.sample(6_000, 12, alpha, seed=3, workers=2)
+    _mc_kernel_ran(before)
+    slow = mc.sample_numpy(6_000, 12, alpha, seed=3, chunk=2_500)
+    assert np.array_equal(fast["mean"], slow["mean"]) and np.array_equal(fast["stderr"], slow["stderr"])
+    assert fast["turns"] == slow["turns"]
+    assert np.any(fast["mean"] != 0)
+
+
+def test_paths_that_walk_off_the_alpha_table_are_repeated_not_lost(monkeypatch):
+    """With a table of 2 sites past t_R most paths leave it; the chunk is rerun with a wider
+    table and the result is the one a wide table gives at once."""
+    wide = mc.sample(3_000, 10, mc.ConstantAlpha(0.05), seed=9)
+    monkeypatch.setattr(mc, "TABLE_MARGIN", 2)
+    calls = []
+    real = mc.alpha_table
+    monkeypatch.setattr(mc, "alpha_table", lambda f, reach: calls.append(reach) or real(f, reach))
+    narrow = mc.sample(3_000, 10, mc.ConstantAlpha(0.05), seed=9)
+    assert len(calls) > 1 and np.array_equal(wide["mean"], narrow["mean"])
+    assert wide["turns"] == narrow["turns"]
+
+
+def test_counter_based_uniforms_are_the_same_bits_in_numpy_and_numba():
+    key = mc.seed_key(2002)
+    paths = np.array([0, 1, 2, 12345, 2**40], dtype=np.uint64)
+    for t in (1, 7, 2**31):
+        vec = mc.uniforms(key, paths, t)
+        assert [jit.uniform(np.uint64(key), np.uint64(p), t) for p in paths] == vec.tolist()
+    big = mc.uniforms(key, np.arange(200_000, dtype=np.uint64), 3)
+    assert 0 <= big.min() and big.max() < 1 and abs(big.mean() - 0.5) < 0.003
+    # neighbouring paths and times are uncorrelated
+    assert abs(np.corrcoef(big[:-1], big[1:])[0, 1]) < 0.01
+    other = mc.uniforms(key, np.arange(200_000, dtype=np.uint64), 4)
+    assert abs(np.corrcoef(big, other)[0, 1]) < 0.01
+
+
+def test_result_depends_on_the_seed():
+    a = mc.sample(5_000, 8, mc.ConstantAlpha(0.4), seed=5)
+    b = mc.sample(5_000, 8, mc.ConstantAlpha(0.4), seed=6)
+    assert not np.array_equal(a["mean"], b["mean"])

@@ -7,7 +7,7 @@ import pytest
 
 from entwined.derive import model
 from entwined.core.errors import EntwinedError
-from entwined.numerics import convergence, kernels
+from entwined.numerics import convergence, engines, jit, kernels, reference
 from entwined.numerics.engines import Lattice, fourier_propagate, roll_baseline, run_exact, run_mpmath
 
 
@@ -82,27 +82,107 @@ def test_kac_lattice_rejects_printed_18_and_accepts_derived():
     assert min(study["error"]) > 0.1
 
 
+def _kernel_ran(name, before):
+    """The compiled kernel `name` ran since `before` (a CALLS count) as numba machine code;
+    under NUMBA_DISABLE_JIT (no machine code) the test is skipped with that reason."""
+    if not jit.compiled(name):
+        pytest.skip(f"numba did not compile {name} (NUMBA_DISABLE_JIT={os.environ.get('NUMBA_DISABLE_JIT')})")
+    assert jit.CALLS[name] > before, f"{name} never ran: the oracle was compared with itself"
+
+
 @pytest.mark.parametrize("env", [model.LEFT, model.RIGHT])
 @pytest.mark.parametrize("periodic", [True, False])
 def test_compiled_loop_gives_the_numpy_bits(env, periodic):
-    from entwined.numerics import ckernel
     rng = np.random.default_rng(4)
     u, alpha = rng.standard_normal((2, 301)), rng.uniform(0, 1, 301)
     lat = Lattice(alpha, env, periodic)
+    before = jit.CALLS["lattice_inplace"]
     for steps in (1, 2, 9, 64):
-        assert np.array_equal(lat.run(u, steps, scale=1.3), lat.run(u, steps, scale=1.3, compiled=False))
-    if os.environ.get("CI"):
-        assert ckernel.status().startswith("compiled"), ckernel.status()
+        for scale in (1.0, 1.3):
+            assert np.array_equal(lat.run(u, steps, scale=scale),
+                                  lat.run(u, steps, scale=scale, compiled=False))
+    _kernel_ran("lattice_inplace", before)
 
 
-def test_fallback_without_compiled_loop(tmp_path):
+@pytest.mark.parametrize("periodic", [True, False])
+@pytest.mark.parametrize("n, tile, depth, steps", [
+    (11, 3, 2, 7), (11, 5, 11, 23), (11, 2, 40, 9), (64, 7, 5, 33), (301, 64, 16, 50),
+    (301, 1, 3, 4), (1000, 256, 32, 97)])
+def test_temporally_blocked_loop_gives_the_numpy_bits(monkeypatch, periodic, n, tile, depth, steps):
+    """Tiles shorter than the halo, a last tile shorter than the others, depth above n and step
+    counts that are not a multiple of the depth: every site keeps the NumPy bits."""
+    monkeypatch.setattr(engines, "BLOCK_MIN_SITES", 1)
+    monkeypatch.setattr(engines, "TILE", tile)
+    monkeypatch.setattr(engines, "DEPTH", depth)
+    rng = np.random.default_rng(n + steps)
+    u, alpha = rng.standard_normal((2, n)), rng.uniform(0, 1, n)
+    lat = Lattice(alpha, model.RIGHT, periodic)
+    before = jit.CALLS["lattice_blocked"]
+    assert np.array_equal(lat.run(u, steps, scale=0.9), lat.run(u, steps, scale=0.9, compiled=False))
+    _kernel_ran("lattice_blocked", before)
+
+
+def test_large_lattice_takes_the_blocked_kernel():
+    n = engines.BLOCK_MIN_SITES + 17
+    rng = np.random.default_rng(1)
+    u, alpha = rng.standard_normal((2, n)), rng.uniform(0, 1, n)
+    before = jit.CALLS["lattice_blocked"]
+    lat = Lattice(alpha)
+    assert np.array_equal(lat.run(u, 40, scale=1.1), lat.run(u, 40, scale=1.1, compiled=False))
+    _kernel_ran("lattice_blocked", before)
+
+
+def test_chunked_calls_give_the_same_bits():
+    rng = np.random.default_rng(7)
+    u, a = rng.standard_normal((2, 11)), rng.random(11)
+    whole = engines.compiled_run(u, a, (1, -1), 37, True, 0.7)
+    for chunk in (1, 2, 3, 8):
+        assert np.array_equal(engines.compiled_run(u, a, (1, -1), 37, True, 0.7,
+                                                   chunk_work=chunk * 11), whole)
+
+
+def test_missing_numba_is_a_clear_error():
+    """numba is a hard dependency: no silent NumPy fallback, an ImportError that says why."""
     import subprocess
     import sys
-    code = ("import numpy as np; from entwined.numerics.engines import Lattice; from entwined.numerics import ckernel;"
-            "u = np.ones((2, 8)); print(Lattice(np.full(8, 0.5)).run(u, 3).sum(), ckernel.status())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=dict(os.environ, ENTWINED_NO_C="1"))
-    assert out.returncode == 0 and "unavailable" in out.stdout
+    code = ("import sys; sys.modules['numba'] = None\n"
+            "try:\n    import entwined.numerics.engines\nexcept ImportError as e:\n    print(e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and "needs numba" in out.stdout, out.stdout + out.stderr
+
+
+def test_no_run_time_c_build_is_left():
+    from entwined.numerics import ckernel
+    import inspect
+    text = inspect.getsource(ckernel)
+    assert "subprocess" not in text and "ctypes" not in text
+    assert ckernel.status().startswith("compiled numba")
+
+
+def test_split_step_reference_matches_the_eigendecomposition_at_fourth_order():
+    psi0 = convergence.packet(convergence.grid(128))
+    args = (psi0, convergence.LENGTH, convergence.D, convergence.potential, 1.0)
+    exact = reference.schroedinger_potential_eigh(*args)
+    errs = [np.max(np.abs(reference.schroedinger_split(*args, steps=m) - exact)) for m in (16, 32, 64)]
+    assert errs[-1] < 1e-7
+    for coarse, fine in zip(errs, errs[1:]):
+        assert 12 < coarse / fine < 20           # 2^4 = 16: fourth order in the step
+    assert np.max(np.abs(reference.schroedinger_potential(*args, method="split")
+                         - reference.schroedinger_potential(*args, method="eigh"))) < 1e-9
+
+
+def test_claim_independent_studies_are_computed_once_and_handed_out_as_copies():
+    first = convergence.schroedinger_study(True, quick=True)
+    first["error"][0] = -1.0
+    first["passes"] = "tampered"
+    again = convergence.schroedinger_study(True, quick=True)
+    assert again["passes"] is True and again["error"][0] > 0
+    assert convergence._schroedinger_study.cache_info().hits >= 1
+    inv = convergence.invariants(quick=True)
+    inv["v = 0"]["max_relative_drift"].append(1.0)
+    assert 1.0 not in convergence.invariants(quick=True)["v = 0"]["max_relative_drift"]
+    assert convergence.normaliser() == np.sqrt(2) or abs(convergence.normaliser() - np.sqrt(2)) < 1e-15
+    assert convergence.normaliser.cache_info().hits >= 1
 
 
 def test_mpmath_kernel_agrees_with_numpy_kernel():
