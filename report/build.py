@@ -16,9 +16,16 @@ from entwined.core.claims import SECTIONS
 from entwined.core.errors import EntwinedError
 from entwined.core.outputs import check_target, replace_with, write_atomic
 from entwined.core.verdicts import Verdict
+from entwined import __version__
+from entwined.checks.registry import load_all
+from entwined.core.evidence import DerivationStep, Evidence, Readings
+from entwined.core.texprint import to_latex
+from entwined.report.evidence_tex import (legacy_steps, plain_tex, prose_tex, render,
+                                          render_evidence, steps, text_tex, verdict_tex)
+from entwined.report.evidence_tex import readings as readings_tex
 from entwined.report.latex import Tex, environment
-from entwined.derive.calculus import latex
-from entwined.core.claims import parse_display, split_equation
+from entwined.report.printed import printed_latex
+from entwined.run.chain import ON_CORRECTION, ON_FAILURE, ON_UNPROVEN, SOUND
 from entwined.run.provenance import environment as env_info
 from entwined.run.pipeline import verify
 from entwined.run.mutate import run_mutation
@@ -26,8 +33,6 @@ from entwined.run.mutate import run_mutation
 TEX_PACKAGES = ("latexmk texlive-latex-base texlive-latex-recommended texlive-pictures "
                 "texlive-fonts-recommended lmodern")
 INSTALL_HINT = f"apt-get install -y {TEX_PACKAGES}"
-COLOURS = {Verdict.HOLDS: "holds", Verdict.CORRECTED: "corrected", Verdict.FAILS: "fails",
-           Verdict.UNPROVEN: "unproven"}
 LATEX_TIMEOUT_S = 300
 
 
@@ -35,101 +40,185 @@ def _anchor(cid: str) -> str:
     return "claim-" + re.sub(r"[^A-Za-z0-9]", "-", cid)
 
 
-def _numeric_table(num: dict) -> dict:
-    rows = []
-    for i, h in enumerate(num["h"]):
-        order = num["observed_order"][i - 1] if i > 0 else None
-        rows.append({"h": f"{h:.4g}", "error": f"{num['error'][i]:.3e}",
-                     "order": "" if order is None else f"{order:.2f}"})
-    coords = " ".join(f"({h:.6g},{e:.6g})" for h, e in zip(num["h"], num["error"]) if e > 0)
-    slope = num.get("fitted_slope")
-    return {"rows": rows, "coords": coords, "what": num["what"],
-            "slope": "n/a" if slope is None else f"{slope:.2f}",
-            "predicted": num["predicted_order"], "passes": num["passes"]}
+def _finding_anchor(fid: str) -> str:
+    return "finding-" + re.sub(r"[^A-Za-z0-9]", "-", fid)
 
 
-def _is_study(value) -> bool:
-    return isinstance(value, dict) and {"h", "error", "observed_order"} <= set(value) and value["h"]
+def _claim_link(cid: str) -> Tex:
+    return Tex(r"\hyperref[" + _anchor(cid) + "]{(" + plain_tex(cid) + ")}")
 
 
-def _studies(evidence: dict) -> list[dict]:
-    """Every refinement study in the evidence (and one level down), as a table and a plot."""
-    out = []
-    for key, value in evidence.items():
-        if _is_study(value):
-            out.append(_numeric_table(value))
-        if isinstance(value, dict):
-            out += [_numeric_table(v) for v in value.values() if _is_study(v)]
-    return out
+def _links(ids) -> Tex:
+    return Tex(", ".join(_claim_link(c) for c in ids))
 
 
-def _figures(evidence: dict) -> list[dict]:
-    out = []
-    for fig in evidence.get("figures", []):
-        series = [{"name": s["name"], "coords": " ".join(
-            f"({float(x):.6g},{float(y):.6g})" for x, y in s["coords"]
-            if not fig.get("log") or (float(x) > 0 and float(y) > 0))} for s in fig["series"]]
-        out.append({"title": fig["title"], "xlabel": fig["xlabel"], "ylabel": fig["ylabel"],
-                    "log": bool(fig.get("log")), "marks": bool(fig.get("marks")), "series": series})
-    return out
+CHAIN_COLOURS = {SOUND: "holds", ON_CORRECTION: "corrected", ON_UNPROVEN: "unproven",
+                 ON_FAILURE: "fails"}
 
 
-def _evidence_lines(evidence: dict) -> list[str]:
-    lines = []
-    for key, value in evidence.items():
-        if key in ("numeric", "figures", "monte_carlo") or _is_study(value):
+def _chain_tex(chain) -> Tex:
+    """The chain status with the premises that make it less than sound, as links."""
+    if chain is None:
+        return Tex("n/a")
+    word = r"\verdict{" + CHAIN_COLOURS.get(chain.status, "unproven") + "}{" + \
+        plain_tex(chain.status) + "}"
+    extra = []
+    if chain.culprits:
+        extra.append("via " + _links(chain.culprits))
+    if chain.unchecked:
+        extra.append("not checked in this run: " + _links(chain.unchecked))
+    return Tex(word + (" (" + "; ".join(extra) + ")" if extra else ""))
+
+
+def _heading(text: str) -> Tex:
+    """A section title: notation typeset on the page, plain text in the PDF bookmarks."""
+    plain = re.sub(r"[^A-Za-z0-9 .,:;()'=+/-]", "", str(text).replace("->", "to"))
+    return Tex(r"\texorpdfstring{" + text_tex(text) + "}{" + plain_tex(plain) + "}")
+
+
+def _check_source(registry: dict, cid: str) -> dict | None:
+    """Where the check of a claim lives: module file (relative to the repository) and function."""
+    fn = registry.get(cid)
+    if fn is None:
+        return None
+    module = getattr(fn, "__module__", "") or ""
+    path = module.replace("entwined.checks.", "entwined/checks/").replace(".", "/") + ".py"
+    return {"path": Tex(r"\texttt{" + plain_tex(path) + "}"),
+            "function": Tex(r"\texttt{" + plain_tex(getattr(fn, "__qualname__", "?")) + "}")}
+
+
+def _correction(o) -> Tex | None:
+    """What holds instead: trusted LaTeX from the checks, else the typed form, else text."""
+    if o.correction_latex:
+        return Tex(r"\fiteq{" + o.correction_latex + "}")
+    math = getattr(o, "correction_math", None)
+    if math is not None:
+        return render(math)
+    if o.correction:
+        return Tex(r"\evline{" + text_tex(o.correction) + "}")
+    return None
+
+
+def _derivation(o) -> Tex | None:
+    typed = [s for s in o.steps if isinstance(s, DerivationStep)]
+    typed += [v for _, v in o.evidence.of_type(DerivationStep)]
+    legacy = [s for s in o.steps if not isinstance(s, DerivationStep)]
+    blocks = []
+    if typed:
+        blocks.append(steps(typed))
+    if legacy:
+        blocks.append(legacy_steps(legacy))
+    return Tex("\n".join(blocks)) if blocks else None
+
+
+def _printed(text: str, claim_id: str, order) -> Tex:
+    """A printed equation typeset as printed (matrix powers kept); the transcription as text
+    when it cannot be parsed that way."""
+    tex = printed_latex(text, claim_id)
+    if tex is None:
+        return Tex(r"\par\noindent\texttt{" + plain_tex(text) + "}" +
+                   (r"\quad $+\,O\!\left(" + order + r"\right)$" if order else "") + r"\par")
+    if order:
+        tex += r" + O\!\left(" + order + r"\right)"
+    return Tex(r"\fiteq{" + tex + "}")
+
+
+def _claim(r, run, registry) -> dict:
+    claim, o = r.claim, r.outcome
+    order = to_latex(claim.order_expr) if claim.order_expr is not None else None
+    readings = o.evidence.first(Readings)
+    fid = run.finding_of(claim.id)
+    evidence = Evidence()
+    for k, v in o.evidence.items():
+        if isinstance(v, (Readings, DerivationStep)):
             continue
-        text = str(value)
-        lines.append(f"{key}: {text[:400]}{' ...' if len(text) > 400 else ''}")
-    return lines
+        if claim.is_main and k in ("premises", "culprits", "findings", "premise_verdicts"):
+            continue
+        evidence[k] = v
+    return {
+        "id": claim.id, "id_tex": plain_tex(claim.id), "anchor": _anchor(claim.id),
+        "link": _claim_link(claim.id), "title": text_tex(claim.title),
+        "heading": _heading("(" + claim.id + ") " + claim.title),
+        "provenance": plain_tex(claim.provenance), "is_main": claim.is_main,
+        "statement": text_tex(claim.statement) if claim.statement else None,
+        "printed": [_printed(t, claim.id, order) for t in claim.equations],
+        "ocr": plain_tex(claim.ocr) if claim.ocr else None,
+        "note": text_tex(claim.note) if claim.note else None,
+        "uses": _links(claim.uses) if claim.uses else None,
+        "ignores": _links(claim.ignores) if claim.ignores else None,
+        "verdict": verdict_tex(o.verdict), "verdict_value": o.verdict.value,
+        "chain": _chain_tex(run.chain.get(claim.id)),
+        "chain_status": run.chain[claim.id].status if claim.id in run.chain else None,
+        "finding": Tex(r"\hyperref[" + _finding_anchor(fid) + "]{" + plain_tex(fid) + "}")
+        if fid else None,
+        "detail": prose_tex(o.detail),
+        "readings": readings_tex(readings) if readings is not None else None,
+        "derivation": _derivation(o), "correction": _correction(o),
+        "evidence": render_evidence(evidence) if evidence else None,
+        "source": None if claim.is_main else _check_source(registry, claim.id),
+        "json": Tex(command_tex("entwined verify --json FILE") + ", the entry with "
+                    + command_tex('"equation": "' + claim.id + '"')),
+    }
 
 
-def _printed(text: str, claim_id: str):
-    """A printed equation typeset as printed; a form SymPy cannot keep unevaluated (a matrix
-    power, nested matrices) is shown as its source text instead, never evaluated."""
-    sides = [parse_display(s, claim_id) for s in split_equation(text, claim_id)]
-    if any(s is None for s in sides):
-        return {"tex": None, "text": text}
-    tex = " = ".join(latex(s) for s in sides)
-    if max(latex(s).count(r"\begin{matrix}") for s in sides) > 1 or len(tex) > 900:
-        return {"tex": None, "text": text}
-    return {"tex": Tex(tex), "text": text}
+def _findings(run, by_id: dict) -> list[dict]:
+    out = []
+    for f in run.findings:
+        affected = []
+        for cid in f.claims:
+            c = by_id.get(cid)
+            if c is None:
+                continue
+            affected.append({"link": c["link"], "title": c["title"], "verdict": c["verdict"],
+                             "detail": c["detail"], "correction": c["correction"]})
+        out.append({"id": plain_tex(f.id), "anchor": _finding_anchor(f.id),
+                    "heading": _heading(f.title),
+                    "kind": plain_tex(f.kind), "title": text_tex(f.title),
+                    "statement": text_tex(f.statement), "affected": affected,
+                    "unaffected": _links(f.unaffected) if f.unaffected else None,
+                    "automatic": f.automatic})
+    return out
 
 
 def context(run, command: str, reproducible: bool) -> dict:
-    sections = []
+    registry = load_all()
+    sections, all_items = [], []
     for key, title in SECTIONS.items():
-        items = []
-        for r in run.results:
-            if r.claim.section != key:
-                continue
-            o = r.outcome
-            items.append({
-                "id": r.claim.id, "anchor": _anchor(r.claim.id), "title": r.claim.title,
-                "provenance": r.claim.provenance, "statement": r.claim.statement,
-                "printed": [_printed(text, r.claim.id) for text in r.claim.equations],
-                "order": Tex(latex(r.claim.order_expr)) if r.claim.order_expr is not None else None,
-                "ocr": r.claim.ocr, "note": r.claim.note,
-                "verdict": o.verdict.value, "colour": COLOURS[o.verdict], "detail": o.detail,
-                "correction": o.correction,
-                "correction_tex": Tex(o.correction_latex) if o.correction_latex else None,
-                "steps": [{"caption": s.caption, "latex": Tex(s.latex) if s.latex else None}
-                          for s in o.steps],
-                "studies": _studies(o.evidence),
-                "evidence": _evidence_lines(o.evidence),
-                "figures": _figures(o.evidence),
-            })
-        sections.append({"title": title, "claims": items})
-    all_items = [c for s in sections for c in s["claims"]]
+        items = [_claim(r, run, registry) for r in run.results
+                 if r.claim.section == key]
+        all_items += items
+        sections.append({"title": _heading(title), "key": key, "claims": items,
+                         "anchor": "section-" + key})
+    by_id = {c["id"]: c for c in all_items}
+    findings = _findings(run, by_id)
+    kinds = {}
+    for f in run.findings:
+        kinds[f.kind] = kinds.get(f.kind, 0) + 1
     info = env_info()
+    checked = [c for c in all_items if not c["is_main"]]
     return {
-        "sections": sections, "claims": all_items,
-        "findings": [c for c in all_items if c["verdict"] != Verdict.HOLDS.value],
-        "counts": {v.value: sum(c["verdict"] == v.value for c in all_items) for v in Verdict},
-        "info": info, "claims_path": os.path.basename(run.claims.path),
-        "claims_sha256": run.claims.sha256, "command": command,
+        "sections": sections, "claims": checked,
+        "main": [c for c in all_items if c["is_main"]],
+        "findings": findings,
+        "finding_kinds": [{"kind": plain_tex(k), "n": n} for k, n in kinds.items()],
+        "counts": [{"verdict": verdict_tex(v), "n": sum(c["verdict_value"] == v.value
+                                                        for c in checked)} for v in Verdict],
+        "chain_counts": [{"status": Tex(r"\verdict{" + CHAIN_COLOURS[s] + "}{" + s + "}"),
+                          "n": sum(c["chain_status"] == s for c in checked)}
+                         for s in (SOUND, ON_CORRECTION, ON_UNPROVEN, ON_FAILURE)],
+        "info": info, "commit": plain_tex(str(info.get("git_commit", ""))[:12]),
+        "claims_path": os.path.basename(run.claims.path),
+        "claims_sha256": run.claims.sha256, "command": Tex(command_tex(command)),
         "timings": None if reproducible else {k: f"{v:.2f}" for k, v in run.timings.items()},
+        "version": plain_tex(__version__),
+        "reproduce": {"report": Tex(command_tex("entwined report --output report.pdf")),
+                      "json": Tex(command_tex("entwined verify --json evidence.json"))},
     }
+
+
+def command_tex(command: str) -> str:
+    """A command line that can be pasted back: typewriter, hyphens never ligatured."""
+    return r"\texttt{" + plain_tex(command).replace("-", "-{}") + "}"
 
 
 def render(run, command: str, reproducible: bool, mutation=None) -> str:
@@ -179,7 +268,8 @@ def compile_pdf(tex: str, output: Path) -> None:
         Path(tmp, "report.tex").write_text(tex, encoding="utf-8")
         try:
             proc = subprocess.run(cmd, cwd=tmp, env=env, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, timeout=LATEX_TIMEOUT_S)
+                                  capture_output=True, text=True, errors="replace",
+                                  timeout=LATEX_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise EntwinedError(f"LaTeX did not finish in {LATEX_TIMEOUT_S} s; "
                                 "rerun with --tex-only to inspect the source") from None

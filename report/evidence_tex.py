@@ -16,9 +16,10 @@ from enum import Enum
 import sympy as sp
 
 from entwined.core.claims import DISPLAY_VOCABULARY, split_equation
-from entwined.core.evidence import (DerivationStep, Evidence, Expression, Expressions, Figure,
-                                    Group, MonteCarloComparison, Prose, Readings, Record,
-                                    RefinementStudy, Scalar, Series, StepStatus, Table, Text)
+from entwined.core.evidence import (EVIDENCE_TYPES, DerivationStep, Evidence, Expression,
+                                    Expressions, Figure, Group, MonteCarloComparison, Prose,
+                                    Readings, Record, RefinementStudy, Scalar, Series, StepStatus,
+                                    Table, Text, as_evidence)
 from entwined.core.formula import parse_formula
 from entwined.core.texprint import to_latex
 from entwined.report.latex import Tex, escape
@@ -44,7 +45,7 @@ _TOKEN = re.compile(
     rf"|(?P<greeksub>\b(?P<gs_base>{_GREEK_RE})_(?P<gs_sub>[A-Za-z0-9]{{1,2}})\b)"
     rf"|(?P<greek>\b(?P<g_name>{_GREEK_RE})\b)"
     r"|(?P<letsub>\b(?P<ls_base>[A-Za-z])_(?P<ls_sub>[A-Za-z0-9]{1,2}|[+\-])(?![A-Za-z0-9_]))"
-    r"|(?P<partial>\bd(?P<partial_v>[tz])\b)"
+    r"|(?P<partial>(?<![/\w])d(?P<partial_v>[tz])\b(?!/))"
     r"|(?P<pow>\*\*|\^)"
     r"|(?P<arrow>->)|(?P<geq>>=)|(?P<leq><=)|(?P<neq>!=)|(?P<pm>\+-)"
     r"|(?P<infty>\boo\b)"
@@ -323,8 +324,17 @@ def prose_tex(value) -> Tex:
     return text_tex(value)
 
 
+def _typed(item):
+    """A raw value inside a hand-built record (a str, a float, a SymPy object) typed the one
+    way evidence is typed; anything else raises, so no repr reaches the page."""
+    if isinstance(item, EVIDENCE_TYPES + (Evidence, Series)):
+        return item
+    return as_evidence(item)
+
+
 def inline(item) -> Tex | None:
     """A short item as a phrase, or None when it needs a block."""
+    item = _typed(item)
     if isinstance(item, Scalar):
         return number(item.value)
     if isinstance(item, Text):
@@ -352,6 +362,8 @@ def inline(item) -> Tex | None:
                 and all(p is not None for p in parts) and len(item.items) <= 12:
             return Tex(", ".join(parts))
         return None
+    if isinstance(item, Prose):
+        return prose_tex(item) if len(item) <= 200 else None
     if isinstance(item, Readings):
         return Tex("; ".join(verdict_tex(v) + " with " + text_tex(label)
                              for label, v in item.verdicts))
@@ -361,11 +373,14 @@ def inline(item) -> Tex | None:
 def render(item, name=None, depth: int = 0) -> Tex:
     """An evidence item as a LaTeX block (one paragraph or more)."""
     head = (r"\evname{" + key_tex(name) + "}") if name is not None else ""
+    item = _typed(item)
     if isinstance(item, Evidence):
         return render_evidence(item)
     short = inline(item)
     if short is not None and not isinstance(item, Readings):
         return Tex(r"\evline{" + head + short + "}")
+    if isinstance(item, Prose):
+        return Tex(r"\evline{" + head + prose_tex(item) + "}")
     if isinstance(item, Text):
         parsed = _parse_text_formula(item.value)
         if parsed is not None:
@@ -481,6 +496,8 @@ def _group(item: Group, depth: int) -> str:
 
 def table(item: Table) -> Tex:
     def cell(v):
+        if isinstance(v, Prose):
+            return prose_tex(v)
         if isinstance(v, (Scalar, Text, Expression, Expressions, Group)):
             return inline(v) or r"\ldots"
         if isinstance(v, sp.Basic):
@@ -631,7 +648,7 @@ def _label(value) -> str:
         return ""
     if isinstance(value, (sp.Basic, sp.MatrixBase)):
         return math_inline(value)
-    return text_tex(value)
+    return prose_tex(value)
 
 
 def figure(fig: Figure) -> Tex:
@@ -642,7 +659,7 @@ def figure(fig: Figure) -> Tex:
         if pts:
             series.append((s.name, pts))
     if not series:
-        return Tex(r"\evline{" + text_tex(fig.title) + ": no plottable data.}")
+        return Tex(r"\evline{" + prose_tex(fig.title) + ": no plottable data.}")
     opts = ["figaxis", "xlabel={" + _label(fig.xlabel) + "}", "ylabel={" + _label(fig.ylabel) + "}"]
     env = "loglogaxis" if fig.log else "axis"
     if fig.log:
@@ -656,7 +673,7 @@ def figure(fig: Figure) -> Tex:
             xt = _nice_ticks(min(xs) / 1.2, max(xs) * 1.2)
             opts.append("xtick={" + ",".join(_coord(v) for v in xt) + "}, xticklabels={"
                         + ",".join(_ticklabel(v) for v in xt) + "}")
-    lines = [r"\begin{figure}[htbp]\centering", r"\begin{tikzpicture}",
+    lines = [r"\par\medskip\begin{center}", r"\begin{tikzpicture}",
              r"\begin{" + env + "}[" + ", ".join(opts) + "]"]
     for k, (name, pts) in enumerate(series):
         style = ("mark=*, thick" if fig.log else
@@ -664,7 +681,7 @@ def figure(fig: Figure) -> Tex:
                  "mark=none, thick")
         lines.append(r"\addplot+[" + style + "] coordinates {" + " ".join(
             f"({_coord(x)},{_coord(y)})" for x, y in pts) + "};")
-        lines.append(r"\addlegendentry{" + text_tex(name) + "}")
+        lines.append(r"\addlegendentry{" + prose_tex(name) + "}")
     if fig.reference_slope is not None and fig.log:
         name, pts = series[0]
         (x0, y0), x1 = pts[-1], pts[0][0]
@@ -673,7 +690,8 @@ def figure(fig: Figure) -> Tex:
                      f"{_coord(y0 * (x1 / x0) ** slope)}) ({_coord(x0)},{_coord(y0)})" + "};")
         lines.append(r"\addlegendentry{slope " + number(slope) + "}")
     lines += [r"\end{" + env + "}", r"\end{tikzpicture}",
-              r"\caption{" + text_tex(fig.title) + "}", r"\end{figure}"]
+              r"\\[2pt]", r"\parbox{0.9\linewidth}{\centering\small " + prose_tex(fig.title) + "}",
+              r"\end{center}"]
     return Tex("\n".join(lines))
 
 
