@@ -62,5 +62,11 @@ def test_wrong_signs_are_caught(tmp_path):
 
 def test_diffusive_prose_claims_hold_and_potential_sign_matters():
     out = verdicts(ids={"14.conjugates", "14.product-conserved", "14.potential-sign"})
-    assert all(o.verdict == Verdict.HOLDS for o in out.values())
+    assert out["14.conjugates"].verdict == Verdict.HOLDS
+    assert out["14.potential-sign"].verdict == Verdict.HOLDS
+    # conserved, but from the process's one source the constant is -i times a positive number
+    product = out["14.product-conserved"]
+    assert product.verdict == Verdict.CORRECTED
+    assert product.evidence["product_at_source"].value == -sp.I
+    assert product.evidence["euler_operator"].items == ()
     assert out["14.potential-sign"].evidence["acceleration"].value == -2 * N.D * sp.Derivative(N.v(N.z), N.z)

@@ -258,6 +258,13 @@ class Table:
     columns: tuple
     rows: tuple
 
+    def __post_init__(self):
+        def cell(v):
+            if isinstance(v, (np.generic, int, float, bool)):
+                return _number(v.item() if isinstance(v, np.generic) else v)
+            return v
+        object.__setattr__(self, "rows", tuple(tuple(cell(v) for v in row) for row in self.rows))
+
 
 @dataclass(frozen=True)
 class Readings:

@@ -2,6 +2,7 @@
 sign of v."""
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 from sympy.calculus.euler import euler_equations
 
@@ -9,8 +10,11 @@ from entwined.derive.calculus import latex
 from entwined.derive.diffusive.prose import complex_residuals, hamiltonian
 from entwined.core import notation as N
 from entwined.checks.registry import checks
-from entwined.core.verdicts import Step, from_residual
+from entwined.core.evidence import Prose, Table
+from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
 from entwined.numerics.convergence import invariants
+from entwined.numerics.envelope_product import product_history
+from entwined.checks.stochastic import montecarlo as mc_evidence
 
 f = sp.Function("f")(N.z)
 
@@ -30,28 +34,80 @@ def check_conjugates(claim, ctx):
                                      r"i\partial_t(\phi_4 + i\phi_3) = -H(\phi_4 + i\phi_3)")])
 
 
+def process_source() -> dict:
+    """The charges the process puts on the four densities at its source (the first link of each
+    envelope), as the Monte Carlo and the exact evaluator use them."""
+    out = {}
+    for per_claim in mc_evidence.SOURCES.values():
+        for (name, _), value in per_claim.items():
+            out[name] = value
+    return out
+
+
 @checks("14.product-conserved")
 def check_product(claim, ctx):
+    """Conservation is checked on the dynamics; 'positive' on the data the process gives: both
+    envelopes from its one source, with their own charges (not conjugate data assumed)."""
     H, res_l, res_r = complex_residuals()
     u, w = sp.Function("u")(N.z), sp.Function("w")(N.z)
     density_rate = sp.expand(u * (sp.I * H(w)) + (-sp.I * H(u)) * w)
     eqs = euler_equations(density_rate, [u, w], N.z)
     euler = [sp.expand(e.lhs - e.rhs) if isinstance(e, sp.Eq) else sp.S.Zero for e in eqs]
-    ok = res_l == 0 and res_r == 0 and all(e == 0 for e in euler)
-    lattice = None
+    conserved = res_l == 0 and res_r == 0 and all(e == 0 for e in euler)
+    # the value at t = 0 from the process's source: sum_z psi_L psi_R with psi_L = phi_2 + i phi_1,
+    # psi_R = phi_4 + i phi_3 (a point source: one site)
+    src = {k: sp.nsimplify(v) for k, v in process_source().items()}
+    value = sp.expand((src.get("phip2", 0) + sp.I * src.get("phip1", 0))
+                      * (src.get("phip4", 0) + sp.I * src.get("phip3", 0)))
+    positive = bool(value.is_positive)
+    evidence = {"rate_of_density": density_rate, "euler_operator": list(euler),
+                "product_at_source": value}
+    steps = [Step("rate of change of the product density",
+                  r"\partial_t(\psi_L\psi_R) = " + latex(density_rate.subs(
+                      {u: sp.Symbol(r"\psi_L"), w: sp.Symbol(r"\psi_R")}))),
+             Step("the product at the process's source (psi_L from phi'_1, phi'_2; psi_R from "
+                  "phi'_3, phi'_4, with the source's charges)", r"\sum_z \psi_L\psi_R = " + latex(value))]
     if ctx.numerics:
         lattice = invariants(quick=ctx.quick)
-        ok = ok and lattice["v = 0"]["conserved_to_rounding"] and lattice["with potential"]["passes"]
-    return from_residual(ok, holds="d/dt (psi_L psi_R) is a total z-derivative (its Euler operator "
-                         "vanishes), so the integral is constant; with conjugate data the product "
-                         "is |psi_L|^2 >= 0",
-                         fails="d/dt of the product is not a total derivative",
-                         evidence={"rate_of_density": density_rate,
-                                   "euler_operator": list(euler),
-                                   **({"lattice_norm": lattice} if lattice else {})},
-                         steps=[Step("rate of change of the product density",
-                                     r"\partial_t(\psi_L\psi_R) = " + latex(density_rate.subs(
-                                         {u: sp.Symbol(r"\psi_L"), w: sp.Symbol(r"\psi_R")})))])
+        conserved = (conserved and lattice["v = 0"]["conserved_to_rounding"]
+                     and lattice["with potential"]["passes"])
+        evidence["lattice_norm"] = lattice
+        z = np.arange(-128, 129)
+        history = {label: product_history(process_source(), alpha, 16) for label, alpha in (
+            ("v = 0", np.full(z.size, 0.5)),
+            ("with potential", 0.5 * (1 + np.tanh(2.0 * np.cos(2 * np.pi * z / 40.0) * 0.02))))}
+        worst_real = max(float(np.max(np.abs(h.real) / np.abs(h))) for h in history.values())
+        evidence["product_from_source"] = Table(
+            ("potential", "t / (8 epsilon)", "Re sum psi_L psi_R", "Im sum psi_L psi_R"),
+            tuple((label, b, h[b].real, h[b].imag) for label, h in history.items()
+                  for b in (0, 1, 2, 4, 8, 16)))
+        evidence["largest_real_part_relative"] = worst_real
+        # the lattice must keep the phase the source gives: the same at every block
+        phase = complex(value) / abs(complex(value))
+        kept = all(np.max(np.abs(h / np.abs(h) - phase)) < 1e-12 for h in history.values())
+        if not kept:
+            return Outcome(Verdict.UNPROVEN, "the lattice does not keep the phase of the product "
+                           "the process's source gives (symbolic and lattice disagree)", evidence,
+                           steps=steps)
+    if not conserved:
+        return from_residual(False, holds="", fails="d/dt of the product is not a total derivative, "
+                             "or the lattice does not conserve it", evidence=evidence, steps=steps)
+    if positive:
+        return from_residual(True, holds="d/dt (psi_L psi_R) is a total z-derivative, and with the "
+                             "process's data the constant is positive", fails="", evidence=evidence,
+                             steps=steps)
+    chi = sp.Function("psi_L")(N.z, N.t)
+    return from_residual(
+        False, holds="",
+        fails=Prose.of("the integral is time-independent (its density's rate is a total "
+                       "z-derivative), but for the envelopes of the process's source it is ", value,
+                       " times a positive number, purely imaginary at every time (psi_R = -i conj "
+                       "psi_L is kept by the dynamics); it is positive only for conjugate data "
+                       "psi_R = conj psi_L, which the process does not give"),
+        correction="sum psi_L psi_R = -I * sum |psi_L|**2 for the process's source (constant)",
+        correction_latex=r"\int \psi_L\psi_R\,dz = " + latex(value) + r"\int |\psi_L|^2\,dz",
+        correction_math=sp.Eq(sp.Symbol("product"), value * sp.Symbol("norm_L")),
+        evidence=evidence, steps=steps)
 
 
 @checks("14.potential-sign")

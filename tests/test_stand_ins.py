@@ -1,0 +1,60 @@
+"""Each numeric check evaluates the quantity its claim names, from the data the process gives
+(issue: check the claim as stated): psi_- for the c -> oo limit, the process's own source for the
+product of the envelopes."""
+import pytest
+import sympy as sp
+
+from entwined.core import notation as N
+from entwined.core.verdicts import Verdict
+from tests.conftest import mutated, verdicts
+
+
+@pytest.fixture(scope="module")
+def limit():
+    return verdicts(ids={"25.schrodinger-limit", "21"}, numerics=True)["25.schrodinger-limit"]
+
+
+def test_psi_minus_itself_obeys_neither_limit_on_the_lattice(limit):
+    ev = limit.evidence
+    assert not ev["lattice_psi_m_printed"].passes
+    assert not ev["lattice_psi_m_slow_limit"].passes
+    # O(1) errors that do not shrink with c: psi_- oscillates as exp(-2 i a t)
+    assert min(ev["lattice_psi_m_printed"].error) > 0.3
+
+
+def test_the_printed_equation_holds_for_psi_minus_without_its_rest_phase(limit):
+    chi_study = limit.evidence["lattice_chi_printed"]
+    assert chi_study.passes and chi_study.last_order == pytest.approx(1.0, abs=0.3)
+    assert limit.verdict == Verdict.CORRECTED
+    chi = sp.Function("chi")(N.z, N.t)
+    eq, definition = limit.correction_math.values
+    assert sp.simplify(eq.lhs - sp.I * N.hbar * sp.Derivative(chi, N.t)) == 0
+    assert sp.simplify(eq.rhs + N.hbar**2 / (2 * N.m) * sp.Derivative(chi, (N.z, 2))) == 0
+    psi_m = sp.Function("psi_m")(N.z, N.t)
+    assert sp.simplify(definition.rhs - sp.exp(2 * sp.I * N.m * N.c**2 * N.t / N.hbar) * psi_m) == 0
+
+
+def test_symbolic_limits_of_both_branches(limit):
+    assert limit.evidence["residual_fast_branch"].all_zero()
+    assert not limit.evidence["residual_slow_branch"].all_zero()
+
+
+def test_a_different_quantity_in_21_changes_the_outcome(tmp_path):
+    """psi_- defined like psi_+ lies on the slow branch: it obeys the + sign limit, not the printed
+    equation, and chi no longer does: the check cannot call that holds-with-correction."""
+    path = mutated(tmp_path, '"psi_m(z, t) = (phip1(z, t) - I*phip2(z, t))*exp(-I*a*t)"',
+                   '"psi_m(z, t) = (phip1(z, t) + I*phip2(z, t))*exp(-I*a*t)"')
+    out = verdicts(path, ids={"25.schrodinger-limit", "21"}, numerics=True)["25.schrodinger-limit"]
+    assert out.evidence["lattice_psi_m_slow_limit"].passes
+    assert not out.evidence["lattice_chi_printed"].passes
+    assert out.verdict == Verdict.UNPROVEN
+
+
+def test_product_of_envelopes_from_the_process_source_is_imaginary():
+    out = verdicts(ids={"14.product-conserved"}, numerics=True)["14.product-conserved"]
+    assert out.verdict == Verdict.CORRECTED
+    assert out.evidence["product_at_source"].value == -sp.I
+    assert out.evidence["largest_real_part_relative"].value < 1e-12
+    rows = out.evidence["product_from_source"].rows
+    assert all(im < 0 and abs(re) < 1e-12 * abs(im) for _, _, re, im in rows)
+    assert sp.simplify(out.correction_math.value.rhs + sp.I * sp.Symbol("norm_L")) == 0
