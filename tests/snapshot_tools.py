@@ -36,7 +36,7 @@ from typing import Any
 import sympy as sp
 
 from entwined.core.claims import load_claims
-from entwined.core.evidence import (DerivationStep, Expression, Expressions, Group,
+from entwined.core.evidence import (DerivationStep, as_evidence, Expression, Expressions, Group,
                                     MonteCarloComparison, Readings, Record, RefinementStudy,
                                     Scalar, Table)
 from entwined.run.pipeline import verify
@@ -477,6 +477,15 @@ def update(check_only: bool = False) -> int:
     print(f"wrote {SNAPSHOT_FILE} ({len(new['claims'])} claims, {n_math} expressions, "
           f"{n_studies} refinement studies) and {READABLE_FILE.name}")
     return 0
+
+
+def correction_matches(outcome, expected) -> bool:
+    """The outcome's correction (`correction_math`) is the expected mathematics: the same
+    components (a dict of named right-hand sides, a list, or one expression / equation), each
+    difference simplifying to zero."""
+    got = flatten_math(outcome.correction_math)
+    want = flatten_math(as_evidence(expected))
+    return set(got) == set(want) and all(same_math(got[k], want[k]) for k in got)
 
 
 def corrupted(snapshot: dict, change) -> dict:

@@ -1,12 +1,15 @@
 """The paper as a chain: step verdicts stay, chain status follows the premises; cycles are
 refused; an unreadable glyph gives a reading-dependent verdict; one root cause, one finding."""
 import pytest
+import sympy as sp
 
 import entwined
 from entwined.core.claims import load_claims
 from entwined.core.errors import ClaimError
+from entwined.core import notation as N
 from entwined.core.verdicts import Verdict
 from tests.conftest import mutated
+from tests.snapshot_tools import correction_matches
 
 
 def test_a_failing_premise_turns_the_chain_but_not_the_step(tmp_path):
@@ -16,9 +19,15 @@ def test_a_failing_premise_turns_the_chain_but_not_the_step(tmp_path):
     path = mutated(tmp_path, '"phip1(z, t + epsilon) = (1 - a*epsilon)*phip1(z + delta, t)',
                    '"phip1(z, t + epsilon) = (1 + a*epsilon)*phip1(z + delta, t)')
     run = entwined.verify(load_claims(path), only={"1", "15", "16", "17", "18"}, numerics=False)
-    assert run["16"].verdict != Verdict.HOLDS
+    # the step verdict of (16) names what holds instead: the printed (16), damping 1 - a*epsilon
+    assert run["16"].verdict == Verdict.CORRECTED
+    p1, p2 = sp.Function("phip1"), sp.Function("phip2")
+    ae = N.a * N.epsilon
+    assert correction_matches(run["16"].outcome, {
+        "phip1": (1 - ae) * p1(N.z + N.delta, N.t) - ae * p2(N.z - N.delta, N.t),
+        "phip2": ae * p1(N.z + N.delta, N.t) + (1 - ae) * p2(N.z - N.delta, N.t)})
     assert run["17"].verdict == base["17"].verdict and run["18"].verdict == base["18"].verdict
-    assert run.chain["17"].status != "sound" and "16" in run.chain["17"].culprits
+    assert run.chain["17"].status == "rests-on-correction" and "16" in run.chain["17"].culprits
 
 
 def test_cycle_in_uses_is_one_line_error(tmp_path):
@@ -37,7 +46,7 @@ def test_unknown_premise_is_refused(tmp_path):
 def test_reading_dependent_verdict():
     run = entwined.verify(load_claims(), only={"11.rotation"}, numerics=False)
     readings = run["11.rotation"].outcome.evidence["readings"].as_dict()
-    assert readings["k = 1/sqrt(2)"] == "holds" and readings["k = 1/2"] != "holds"
+    assert readings["k = 1/sqrt(2)"] == "holds" and readings["k = 1/2"] == "holds-with-correction"
     assert run.finding_of("11.rotation") == "rotation-factor"
 
 

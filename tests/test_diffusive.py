@@ -5,10 +5,15 @@ from entwined.derive import model
 from entwined.derive.diffusive.eight_step import expand_generator
 from entwined.core import notation as N
 from entwined.core.verdicts import Verdict
+from derive.calculus import DIFFUSIVE, truncate
 from tests.conftest import mutated, verdicts
+from tests.snapshot_tools import correction_matches
 
 phi1, phi2 = (sp.Function(n)(N.z, N.t) for n in ("phi1", "phi2"))
 V = N.v(N.z)
+# (13) as the lattice gives it: the correction whenever a printed (13) does not hold
+PDE_13 = [sp.Eq(phi1.diff(N.t), N.D * phi2.diff(N.z, 2) - V * phi2),
+          sp.Eq(phi2.diff(N.t), -N.D * phi1.diff(N.z, 2) + V * phi1)]
 
 
 def test_generator_is_the_printed_pde_with_general_potential():
@@ -75,7 +80,21 @@ def test_flipped_sign_in_10_is_caught_symbolically_and_numerically(tmp_path):
     path = mutated(tmp_path, "(syt + sx*delta*Dz + syt*delta**2*Dz**2/2)",
                    "(syt - sx*delta*Dz + syt*delta**2*Dz**2/2)")
     sym = verdicts(path, ids={"9-10"})["9-10"]
-    assert sym.verdict != Verdict.HOLDS
+    assert sym.verdict == Verdict.CORRECTED
+    # the flipped sx*delta*Dz term is where it differs: -sx*delta*Dz Phi' at weight 1
+    p1, p2 = (sp.Function(n)(N.z, N.t) for n in ("phip1", "phip2"))
+    below = sym.evidence["residual_below_printed_order"].values
+    assert [sp.expand(b) for b in below] == [-N.delta * p2.diff(N.z), -N.delta * p1.diff(N.z), 0, 0]
+    # the correction is the exact one-step operator of (9) applied to Phi', alpha = (1 + tanh(v
+    # epsilon))/2 from (5), to weight 4 (epsilon counts as delta**2); the check compares both
+    # sides of the printed equation with it, so it is listed once per side
+    al = sp.Rational(1, 2) + N.v(N.z) * N.epsilon / 2 - (N.v(N.z) * N.epsilon) ** 3 / 6
+
+    def shifted(f, s):
+        return sum((s * N.delta) ** n / sp.factorial(n) * f.diff(N.z, n) for n in range(5))
+    c1 = truncate(sp.expand((1 - al) * shifted(p1, 1) - al * shifted(p2, -1)), DIFFUSIVE, 4)
+    c2 = truncate(sp.expand(al * shifted(p1, 1) + (1 - al) * shifted(p2, -1)), DIFFUSIVE, 4)
+    assert correction_matches(sym, [c1, c2, c1, c2])
     num = verdicts(path, ids={"9-10"}, numerics=True)["9-10"].evidence["numeric"]
     assert not num.passes and num.last_order < 2
 
@@ -89,20 +108,32 @@ def test_wrong_potential_sign_in_13_is_caught(tmp_path):
     path = mutated(tmp_path, '"Derivative(phi1(z, t), t) = D*Derivative(phi2(z, t), z, 2) - v(z)*phi2(z, t)"',
                    '"Derivative(phi1(z, t), t) = D*Derivative(phi2(z, t), z, 2) + v(z)*phi2(z, t)"')
     out = verdicts(path, ids={"13"}, numerics=True)["13"]
-    assert out.verdict != Verdict.HOLDS
+    assert out.verdict == Verdict.CORRECTED and correction_matches(out, PDE_13)
     assert not out.evidence["numeric"].passes
 
 
 def test_overclaimed_order_in_13_is_caught(tmp_path):
     path = mutated(tmp_path, 'order = "delta"\n\n[[claim]]\nid = "14"', 'order = "delta**2"\n\n[[claim]]\nid = "14"')
-    assert verdicts(path, ids={"13"})["13"].verdict != Verdict.HOLDS
+    out = verdicts(path, ids={"13"})["13"]
+    # the PDE stands; what is corrected is the order: the remainder is O(delta), not O(delta**2)
+    assert out.verdict == Verdict.CORRECTED and correction_matches(out, PDE_13)
+    assert out.evidence["printed_power_of_delta"].value == 2
+    assert out.evidence["remainder_leading_power_of_delta"].value == 1
 
 
 def test_wrong_scaling_in_3_is_caught(tmp_path):
     path = mutated(tmp_path, '"delta**2/(2*epsilon) = D"', '"delta**2/epsilon = D"')
-    assert verdicts(path, ids={"3"})["3"].verdict != Verdict.HOLDS
+    out = verdicts(path, ids={"3"})["3"]
+    assert out.verdict == Verdict.CORRECTED
+    assert correction_matches(out, sp.Eq(N.delta**2 / (2 * N.epsilon), N.D))
 
 
 def test_dropped_term_in_6_is_caught(tmp_path):
     path = mutated(tmp_path, '"alpha = (1 + v(z)*epsilon)/2"', '"alpha = 1/2"')
-    assert verdicts(path, ids={"6"})["6"].verdict != Verdict.HOLDS
+    out = verdicts(path, ids={"6"})["6"]
+    assert out.verdict == Verdict.CORRECTED
+    # alpha and beta of (5) expanded: (1 +- tanh(v epsilon))/2
+    ve = N.v(N.z) * N.epsilon
+    assert correction_matches(out, [sp.Rational(1, 2) + ve / 2 - ve**3 / 6,
+                                    sp.Rational(1, 2) - ve / 2 + ve**3 / 6])
+    assert [sp.expand(b) for b in out.evidence["residual_below_printed_order"].values] == [-ve / 2, 0]

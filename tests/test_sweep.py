@@ -112,8 +112,16 @@ def variant_file(folder: Path, cid: str, kind: str) -> Path:
 def test_emptied_claim_never_holds(tmp_path, cid, kind):
     path = variant_file(tmp_path, cid, kind)
     outcome = verdicts(path, ids=[cid], numerics=False, quick=True)[cid]
-    assert outcome.verdict != Verdict.HOLDS, (
+    # A property over ~40 claims x 10 hostile rewrites, not a pinned case: the right non-holding
+    # verdict genuinely varies (a tautology a check can compare is `fails` or
+    # `holds-with-correction` with what holds instead; a shape it cannot read is `unproven`), so
+    # the assertion is membership in the non-holding verdicts, and a stated correction must come
+    # with its mathematics.  Verdicts of specific mutants are pinned in the section tests.
+    assert outcome.verdict in {Verdict.CORRECTED, Verdict.FAILS, Verdict.UNPROVEN}, (
         f"({cid}) replaced by {kind} still holds: {outcome.detail}")
+    if outcome.verdict == Verdict.CORRECTED:
+        assert outcome.correction_math is not None, (
+            f"({cid}) replaced by {kind}: a correction is stated only as text: {outcome.correction}")
 
 
 def test_prose_replaced_claims_file_cli(tmp_path):
