@@ -58,3 +58,22 @@ def test_product_of_envelopes_from_the_process_source_is_imaginary():
     rows = out.evidence["product_from_source"].rows
     assert all(im < 0 and abs(re) < 1e-12 * abs(im) for _, _, re, im in rows)
     assert sp.simplify(out.correction_math.value.rhs + sp.I * sp.Symbol("norm_L")) == 0
+
+
+def test_both_routes_reach_one_schroedinger_solution():
+    out = verdicts(ids={"25.same-pde", "21"}, numerics=True)["25.same-pde"]
+    assert out.verdict == Verdict.HOLDS
+    for route in ("diffusive_route", "kac_route"):
+        study = out.evidence[route]
+        assert study.passes and study.last_order == pytest.approx(1.0, abs=0.3), route
+        assert study.error[-1] < study.error[0] / 5
+
+
+def test_the_conjugate_combination_reaches_neither(tmp_path):
+    """phi_1 + i phi_2 obeys the time-reversed equation: against the same reference neither route
+    converges, and the check says so instead of holding."""
+    path = mutated(tmp_path, '"psi_m(z, t) = (phip1(z, t) - I*phip2(z, t))*exp(-I*a*t)"',
+                   '"psi_m(z, t) = (phip1(z, t) + I*phip2(z, t))*exp(-I*a*t)"')
+    out = verdicts(path, ids={"25.same-pde", "21"}, numerics=True)["25.same-pde"]
+    assert not out.evidence["diffusive_route"].passes and not out.evidence["kac_route"].passes
+    assert out.verdict == Verdict.UNPROVEN

@@ -12,7 +12,9 @@ from entwined.derive.kac.system import F, derived_25, psi, reduce_on_solutions
 from entwined.core import notation as N
 from entwined.checks.compare import combine_numeric, missing
 from entwined.checks.registry import checks
+from entwined.core.evidence import Prose
 from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
+from entwined.numerics.joint_limit import diffusive_route, kac_route
 from entwined.numerics.nonrelativistic import limit_study
 
 
@@ -141,6 +143,56 @@ def _printed_coefficient(claim) -> complex:
         return complex(ratio)
     except TypeError:
         return complex("nan")
+
+
+def _psi_minus_map(ctx):
+    """psi_- of (21) as a numpy map (u1, u2, t, a) of the envelopes, or None."""
+    printed21 = ctx.claims.get("21")
+    defs = {lhs.func.__name__: rhs for lhs, rhs in printed21.parsed} if printed21 else {}
+    if "psi_m" not in defs:
+        return None
+    u1, u2 = sp.symbols("u1 u2")
+    expr = defs["psi_m"].xreplace({F("phip1"): u1, F("phip2"): u2})
+    if expr.free_symbols - {u1, u2, N.t, N.a}:
+        return None
+    return sp.lambdify((u1, u2, N.t, N.a), expr, "numpy")
+
+
+@checks("25.same-pde")
+def check_same_pde(claim, ctx):
+    """Measured, not assumed: the diffusive lattice as delta -> 0 and the Kac lattice as c -> oo,
+    from one wave function, each against the same exact Schroedinger solution."""
+    if not ctx.numerics:
+        return Outcome(Verdict.UNPROVEN, "a numeric statement about both lattices (numerics off)")
+    psi_m = _psi_minus_map(ctx)
+    if psi_m is None:
+        return missing("21")
+    combination = lambda x, y: psi_m(x, y, 0.0, 0.0)      # phi_1 - i phi_2 for the printed (21)
+    chi = lambda x, y, t, a: psi_m(x, y, t, a) * np.exp(REST_PHASE * 1j * a * t)
+    try:
+        diffusive = diffusive_route(combination)
+        kac = kac_route(chi, combination)
+    except ValueError as exc:
+        return Outcome(Verdict.UNPROVEN, f"the routes cannot start from one wave function: {exc}")
+    evidence = {"diffusive_route": diffusive, "kac_route": kac,
+                "reference": Prose.of(sp.Eq(sp.I * sp.Derivative(F("q"), N.t),
+                                            -sp.Rational(1, 2) * sp.Derivative(F("q"), (N.z, 2))),
+                                      ", ", sp.Eq(F("q").subs(N.t, 0),
+                                                  sp.exp(-N.z**2 + sp.I * N.z)),
+                                      ", hbar = m = 1, both routes' q built as psi_- of (21) "
+                                      "(the Kac route with exp(2 i a t))")}
+    fmt = lambda s: "n/a" if s["observed_order"][-1] is None else f"{s['observed_order'][-1]:.2f}"
+    measured = (f"diffusive route error {diffusive['error'][-1]:.1e} at delta = "
+                f"{diffusive['h'][-1]:g} (order {fmt(diffusive)}); Kac route {kac['error'][-1]:.1e} "
+                f"at c = {1 / kac['h'][-1]:g} (order {fmt(kac)})")
+    if diffusive["passes"] and kac["passes"]:
+        return Outcome(Verdict.HOLDS, "both lattices converge to one Schroedinger solution: "
+                       + measured, evidence)
+    if diffusive["passes"] != kac["passes"]:
+        return Outcome(Verdict.FAILS, "only one route converges to the solution: " + measured,
+                       evidence)
+    return Outcome(Verdict.UNPROVEN, "neither route converges to the reference with this "
+                   "combination: " + measured, evidence)
 
 
 @checks("25.wave-limit")
