@@ -1,30 +1,218 @@
-"""Print timing figures (seconds, best of 3, caches cleared before each repeat, after imports):
-the diffusive derivation with general v(z) and its first remainder term, each section's
-symbolic checks, and the report render without numerics."""
+"""Timing figures, each "before" measured next to its "after" in the same run, so a ratio never
+compares two machines or two load levels.  Nothing here is asserted by the tests.
+
+    python bench/run.py [section ...]      sections: lattice mc verify symbolic exact (default all)
+
+- lattice: site-updates/s of the numba kernels (in place; temporally blocked) against the plain
+  np.roll loop, the NumPy step loop (the kernels' oracle) and the previous C loop (bench/c_loop.py,
+  built here only), at 10^3 .. 10^7 sites;
+- mc: paths/s of the per-path Monte Carlo kernel (1 and 2 threads) against the vectorised NumPy
+  oracle, 32 steps;
+- verify: fresh `entwined verify` processes: import, --no-numerics (symbolic), full; the numeric
+  phases (lattice, Monte Carlo, exact evaluator, other studies) timed inside one run; cold
+  (empty numba cache: the first run after install, JIT compile included) and warm; LaTeX;
+- symbolic, exact: the derivation and exact-evaluator figures.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-from entwined.derive import model
-from entwined.derive.diffusive import eight_step
-from entwined.checks.registry import Context, load_all
-from entwined.core.claims import load_claims
+import numpy as np
 
-
-def cold():
-    model.alpha_taylor.cache_clear()
-    eight_step.eight_step_jets.cache_clear()
+HERE = Path(__file__).resolve().parent
 
 
-def best(fn, n=3):
+def best(fn, n=3, setup=None):
     times = []
     for _ in range(n):
-        cold()
+        if setup:
+            setup()
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
     return min(times)
 
 
-def main():
+# ------------------------------------------------------------------------ lattice -----------
+
+def lattice():
+    from entwined.numerics import engines, jit
+    from entwined.numerics.engines import Lattice, roll_baseline
+    sys.path.insert(0, str(HERE))
+    import c_loop
+    c_run = c_loop.load()
+    if isinstance(c_run, str):
+        print(f"previous C loop: not measured ({c_run})")
+        c_run = None
+    rng = np.random.default_rng(0)
+    warm = Lattice(rng.uniform(0.2, 0.8, 64))
+    warm.run(rng.standard_normal((2, 64)), 3)                       # load/compile the kernels
+    engines.compiled_run(rng.standard_normal((2, 64)), warm._alpha, warm._signs, 3, True, 1.0)
+    jit.lattice_blocked(np.zeros(64), np.zeros(64), np.full(64, 0.5), 1.0, -1.0, 1.0, True, 2, 2, 8)
+    print("lattice, site-updates/s (best of 3; ratios against the same-size np.roll loop):")
+    print(f"{'sites':>9} {'np.roll':>9} {'NumPy step':>10} {'C (prev)':>9} {'in place':>9} "
+          f"{'blocked':>9}  {'kernel/roll':>11} {'kernel/C':>8} {'blocked/in place':>16}")
+    for n in (10**3, 10**4, 10**5, 10**6, 10**7):
+        u, alpha = rng.standard_normal((2, n)), rng.uniform(0.2, 0.8, n)
+        lat = Lattice(alpha)
+        fast_steps = max(8, int(4e8 // n) // 32 * 32)            # ~0.2 s of kernel work
+        slow_steps = max(2, int(2e7 // n))
+        rate = {}
+        rate["roll"] = n * slow_steps / best(lambda: roll_baseline(u, alpha, slow_steps), 2)
+        rate["numpy"] = n * slow_steps / best(lambda: lat.run(u, slow_steps, compiled=False), 2)
+        if c_run:
+            rate["c"] = n * fast_steps / best(lambda: c_run(u, alpha, lat._signs, fast_steps, True, 1.0))
+        rate["inplace"] = n * fast_steps / best(lambda: jit.lattice_inplace(
+            u[0].copy(), u[1].copy(), alpha, 1.0, -1.0, 1.0, True, fast_steps))
+        rate["blocked"] = n * fast_steps / best(lambda: jit.lattice_blocked(
+            u[0].copy(), u[1].copy(), alpha, 1.0, -1.0, 1.0, True, fast_steps, engines.DEPTH,
+            engines.TILE))
+        engine = rate["blocked"] if n >= engines.BLOCK_MIN_SITES else rate["inplace"]
+        c_col = f"{rate['c']:9.3g}" if "c" in rate else f"{'-':>9}"
+        c_ratio = f"{engine / rate['c']:7.2f}x" if "c" in rate else f"{'-':>8}"
+        print(f"{n:>9} {rate['roll']:9.3g} {rate['numpy']:10.3g} {c_col} {rate['inplace']:9.3g} "
+              f"{rate['blocked']:9.3g}  {engine / rate['roll']:10.1f}x {c_ratio} "
+              f"{rate['blocked'] / rate['inplace']:15.2f}x")
+    print(f"(the engine uses the blocked kernel from {engines.BLOCK_MIN_SITES} sites; "
+          f"tile {engines.TILE}, depth {engines.DEPTH})")
+
+
+# ----------------------------------------------------------------------- Monte Carlo --------
+
+def mc():
+    from entwined.numerics import montecarlo as m
+    alpha = m.ConstantAlpha(0.5)
+    m.sample(1000, 32, alpha, seed=1)                                 # load/compile
+    n_fast, n_slow = 1_000_000, 100_000
+    t1 = best(lambda: m.sample(n_fast, 32, alpha, seed=1, workers=1), 2)
+    t2 = best(lambda: m.sample(n_fast, 32, alpha, seed=1, workers=2), 2)
+    tn = best(lambda: m.sample_numpy(n_slow, 32, alpha, seed=1), 2)
+    r1, r2, rn = n_fast / t1, n_fast / t2, n_slow / tn
+    print("Monte Carlo, entwined paths of 32 steps, alpha = 1/2 (best of 2):")
+    print(f"  NumPy oracle (vectorised, 50k-path chunks, 1 process): {rn:.3g} paths/s "
+          f"({60 * rn:.3g}/min)")
+    print(f"  kernel, 1 thread:  {r1:.3g} paths/s ({60 * r1:.3g}/min): {r1 / rn:.1f}x the oracle per core")
+    print(f"  kernel, 2 threads: {r2:.3g} paths/s ({60 * r2:.3g}/min): {r2 / r1:.2f}x one thread")
+
+
+# ------------------------------------------------------------------------- verify -----------
+
+PHASES = r"""
+import json, sys, time
+from collections import defaultdict
+T0 = time.perf_counter()
+import numpy
+from entwined.numerics import convergence, consistency, engines, montecarlo, exact_process, jit
+T1 = time.perf_counter()
+spent = defaultdict(float)
+def timed(mod, name, phase):
+    fn = getattr(mod, name)
+    def wrapper(*a, **k):
+        t = time.perf_counter()
+        try:
+            return fn(*a, **k)
+        finally:
+            spent[phase] += time.perf_counter() - t
+    setattr(mod, name, wrapper)
+timed(montecarlo, "sample", "Monte Carlo (numerics/montecarlo.py)")
+for name in ("expected_densities", "continuum_study"):
+    if hasattr(exact_process, name):
+        timed(exact_process, name, "exact evaluator (issue 11/13)")
+for name in ("schroedinger_study", "kac_study", "invariants", "nonrelativistic_study"):
+    timed(convergence, name, "lattice studies (convergence.py)")
+for name in ("one_step_expansion", "eight_step_generator", "kac_one_step", "kac_psi_one_step",
+             "kac_second_order"):
+    timed(consistency, name, "consistency studies (consistency.py)")
+from entwined.cli import main
+import contextlib, io
+T2 = time.perf_counter()
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main(["verify", "--quiet"])
+    except SystemExit:
+        pass
+T3 = time.perf_counter()
+print(json.dumps({"import numerics": T1 - T0, "import cli": T2 - T1, "verify": T3 - T2,
+                  "phases": dict(spent)}))
+"""
+
+
+def _fresh(args, env=None):
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
+    return time.perf_counter() - t0, proc
+
+
+def _median(xs):
+    return sorted(xs)[len(xs) // 2]
+
+
+def verify(repeats=3):
+    cli = ["-m", "entwined.cli", "verify", "--quiet"]
+    imp = [_fresh(["-c", "import entwined.cli"])[0] for _ in range(repeats)]
+    print(f"import entwined.cli (fresh process, median of {repeats}): {_median(imp):.2f} s")
+    sym = [_fresh(cli + ["--no-numerics"])[0] for _ in range(repeats)]
+    print(f"verify --no-numerics (symbolic only; fresh processes, median of {repeats}): "
+          f"{_median(sym):.2f} s")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        cold, _ = _fresh(cli, env)
+        warm = [_fresh(cli, env)[0] for _ in range(repeats)]
+    print(f"verify, cold (empty numba cache: JIT compile included): {cold:.2f} s")
+    print(f"verify, warm (fresh processes, median of {repeats}): {_median(warm):.2f} s "
+          f"(numerics {_median(warm) - _median(sym):.2f} s over the symbolic run)")
+    _, proc = _fresh(["-c", PHASES])
+    try:
+        phases = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        print(f"verify phases: not measured ({proc.stderr.strip().splitlines()[-1:]})")
+        return
+    print(f"verify phases (one warm in-process run, {phases['verify']:.2f} s after imports of "
+          f"{phases['import numerics']:.2f} s (numerics) + {phases['import cli']:.2f} s (cli)):")
+    for name, sec in sorted(phases["phases"].items(), key=lambda kv: -kv[1]):
+        print(f"  {name}: {sec:.2f} s")
+    numeric = sum(phases["phases"].values())
+    print(f"  everything else (symbolic checks, chain, output): {phases['verify'] - numeric:.2f} s")
+    latex()
+
+
+def latex():
+    from entwined.core.claims import load_claims
+    from entwined.run.pipeline import verify as run_verify
+    try:
+        from entwined.report.build import _tex_tool, compile_pdf, render
+    except ImportError as err:
+        print(f"LaTeX: not measured ({err})")
+        return
+    run = run_verify(load_claims(), numerics=False)
+    t0 = time.perf_counter()
+    tex = render(run, "bench", True)
+    print(f"LaTeX source render (no numerics): {time.perf_counter() - t0:.2f} s")
+    if _tex_tool():
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            compile_pdf(tex, Path(tmp) / "r.pdf")
+            print(f"LaTeX build of the PDF: {time.perf_counter() - t0:.2f} s")
+
+
+# ---------------------------------------------------------------------- symbolic ------------
+
+def symbolic():
+    from entwined.derive import model
+    from entwined.derive.diffusive import eight_step
+    from entwined.checks.registry import Context, load_all
+    from entwined.core.claims import load_claims
+
+    def cold():
+        model.alpha_taylor.cache_clear()
+        eight_step.eight_step_jets.cache_clear()
+
     claims = load_claims()
     checks = load_all()
     by_section = {}
@@ -36,70 +224,19 @@ def main():
         for c in by_section[name]:
             checks[c.id](c, ctx)
 
-    t = best(lambda: eight_step.expand_generator(order=5))
+    t = best(lambda: eight_step.expand_generator(order=5), setup=cold)
     print(f"diffusive derivation: eight normalised steps, general v(z), PDE + delta^1 remainder: {t:.3f} s")
     for name in by_section:
         print(f"section {name}: every symbolic check (derivations + comparisons): "
-              f"{best(lambda: section(name)):.3f} s")
+              f"{best(lambda: section(name), setup=cold):.3f} s")
 
-    import subprocess
-    import sys
-    code = ("import time, sympy\nfrom entwined.checks.registry import Context, load_all\n"
-            "from entwined.core.claims import load_claims\ncl = load_claims(); checks = load_all()\n"
-            "ctx = Context(claims=cl.by_id(), numerics=False)\nt0 = time.perf_counter()\n"
-            "[checks[c.id](c, ctx) for c in cl.claims if c.section == 'diffusive-scaling']\n"
-            "print(time.perf_counter() - t0)")
-    cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
-    print(f"section diffusive-scaling, first run in a fresh process (includes SymPy's first-call "
-          f"costs): {float(cold):.3f} s")
 
-    from entwined.run.pipeline import verify
-    from entwined.report.build import render
-    run = verify(claims, numerics=False)
-    print(f"report render (LaTeX source, no numerics): {best(lambda: render(run, 'bench', True)):.3f} s")
-    import tempfile
-    from pathlib import Path
-    from entwined.report.build import _tex_tool, compile_pdf
-    if _tex_tool():
-        tex = render(run, "bench", True)
-        with tempfile.TemporaryDirectory() as tmp:
-            t0 = time.perf_counter()
-            compile_pdf(tex, Path(tmp) / "r.pdf")
-            print(f"report LaTeX build (no numerics): {time.perf_counter() - t0:.2f} s")
+# ------------------------------------------------------------------ exact evaluator ---------
 
-    from entwined.numerics.engines import Lattice, roll_baseline
-    import numpy as np
-    rng = np.random.default_rng(0)
-    n, steps = 10_000, 400
-    u, alpha = rng.standard_normal((2, n)), rng.uniform(0.2, 0.8, n)
-    lat = Lattice(alpha)
-    t_engine = best(lambda: lat.run(u, steps))
-    t_roll = best(lambda: roll_baseline(u, alpha, steps))
-    from entwined.numerics import ckernel
-    print(f"lattice throughput, {n} sites ({ckernel.status()}): engine {n * steps / t_engine:.3g} site-updates/s, "
-          f"np.roll baseline {n * steps / t_roll:.3g} site-updates/s, ratio {t_roll / t_engine:.2f}x")
-
-    from entwined.numerics import montecarlo as mc
-    n_paths = 1_000_000
-    t0 = time.perf_counter()
-    mc.sample(n_paths, 32, mc.ConstantAlpha(0.5), seed=1)
-    t_mc = time.perf_counter() - t0
-    print(f"Monte Carlo: {n_paths} entwined paths of 32 steps on 2 workers in {t_mc:.1f} s "
-          f"({n_paths / t_mc:.3g} paths/s, {60 * n_paths / t_mc:.3g} per minute)")
-
-    from entwined.cli import main as cli_main
-    import contextlib
-    import io
-    with contextlib.redirect_stdout(io.StringIO()):
-        t0 = time.perf_counter()
-        cli_main(["verify"])
-        t_verify = time.perf_counter() - t0
-    print(f"entwined verify (symbolic and numeric, default): {t_verify:.1f} s")
-
-    # exact evaluator of the process (numerics/exact_process.py): cost per delta of the
-    # default continuum study, float64, charge and occupation passes, both envelopes
+def exact():
     import math
     from entwined.numerics import exact_process as ep
+    from entwined.numerics import montecarlo as m
     study_t0 = time.perf_counter()
     study = ep.continuum_study(math.sqrt(2), ep.PotentialAlpha)
     t_study = time.perf_counter() - study_t0
@@ -115,8 +252,24 @@ def main():
     print(f"exact process evaluator: default continuum study reaches {study['largest_steps']} steps; "
           f"whole study {t_study:.1f} s")
     t0 = time.perf_counter()
-    ep.expected_densities(12, mc.CanonicalAlpha(3.0, 19.0, 0.4), precision="fraction")
+    ep.expected_densities(12, m.CanonicalAlpha(3.0, 19.0, 0.4), precision="fraction")
     print(f"exact process evaluator, Fraction mode, 12 levels: {time.perf_counter() - t0:.2f} s")
+
+
+SECTIONS = {"lattice": lattice, "mc": mc, "verify": verify, "symbolic": symbolic, "exact": exact}
+
+
+def main(argv=None):
+    names = (argv if argv is not None else sys.argv[1:]) or list(SECTIONS)
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        sys.exit(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
+    for name in names:
+        print(f"== {name}")
+        try:
+            SECTIONS[name]()
+        except Exception as err:          # one broken section must not hide the others
+            print(f"{name}: failed ({type(err).__name__}: {err})")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 sequence, with the observed order next to the order the symbolic remainder predicts."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -14,6 +15,20 @@ from entwined.numerics.engines import Lattice, step_normaliser
 from entwined.numerics import reference
 from entwined.numerics.engines import fourier_propagate
 from entwined.numerics.usage import counted
+
+
+@functools.lru_cache(maxsize=None)
+def fields_np() -> tuple:
+    """The test fields as NumPy callables, lambdified once per process (every study uses them;
+    a lambdify costs tens of milliseconds of code printing)."""
+    return tuple(sp.lambdify(N.z, f, "numpy") for f in testdata.FIELDS)
+
+
+@functools.lru_cache(maxsize=None)
+def _alpha_np(eps: float):
+    """alpha(z) of the test potential at one epsilon (the same few epsilons recur across the
+    studies and claims, so each is lambdified once)."""
+    return sp.lambdify(N.z, model.reversal_probability(testdata.POTENTIAL, sp.Float(eps)))
 
 
 def observed_orders(hs, errors):
@@ -46,7 +61,7 @@ def one_step_expansion(matrix_rhs, predicted_order: float, env=model.LEFT, quick
     """Max error of a one-step operator expansion against the exact one-step map, delta -> 0."""
     D = float(testdata.D_VALUE)
     kern = kernels.operator_kernel(matrix_rhs, testdata.FIELDS, testdata.POTENTIAL)
-    f_np = [sp.lambdify(N.z, f, "numpy") for f in testdata.FIELDS]
+    f_np = fields_np()
     zz = np.linspace(*testdata.GRID)
     deltas = testdata.DELTAS[:4] if quick else testdata.DELTAS
     errors = []
@@ -68,14 +83,14 @@ def eight_step_generator(generator: dict, env, predicted_order: float, quick=Fal
     fields = dict(zip(names, testdata.FIELDS))
     kern = kernels.generator_kernel({k: g.xreplace({N.D: testdata.D_VALUE})
                                      for k, g in generator.items()}, fields, testdata.POTENTIAL)
-    f_np = [sp.lambdify(N.z, f, "numpy") for f in testdata.FIELDS]
+    f_np = fields_np()
     growth = step_normaliser(env)**8        # the normalisation (sqrt 2)^(t/eps), 8 steps
     deltas = testdata.DELTAS[:4] if quick else testdata.DELTAS
     errors = []
     for h in deltas:
         eps = h * h / (2 * D)
         zz = np.arange(-4.0 - 8 * h, 4.0 + 8 * h + h / 2, h)
-        alpha = sp.lambdify(N.z, model.reversal_probability(testdata.POTENTIAL, sp.Float(eps)))
+        alpha = _alpha_np(eps)
         a = np.broadcast_to(alpha(zz), zz.shape).astype(float)
         u0 = np.array([f(zz) for f in f_np])
         # absorbing ends reach 8 sites in; those sites are dropped below
@@ -98,7 +113,7 @@ def kac_one_step(generator: dict, a: float = 1.0, c: float = 1.0, quick=False) -
     params = {N.a: sp.Float(a), N.c: sp.Float(c)}
     kern = kernels.generator_kernel({k: g.xreplace(params) for k, g in generator.items()},
                                     fields, testdata.POTENTIAL)
-    f_np = [sp.lambdify(N.z, f, "numpy") for f in testdata.FIELDS]
+    f_np = fields_np()
     zz = np.linspace(*testdata.GRID)
     eps_list = testdata.DELTAS[:4] if quick else testdata.DELTAS
     errors = []
@@ -118,7 +133,7 @@ def kac_one_step(generator: dict, a: float = 1.0, c: float = 1.0, quick=False) -
 def kac_psi_one_step(generator: dict, psi_defs: dict, normalise: bool, a=1.0, c=1.0, quick=False):
     """One exact step of (16) from smooth phi' data, mapped to psi_pm by (21) (with exp(a t) phi'
     when `normalise`), as a difference quotient against a psi-system right-hand side."""
-    f_np = [sp.lambdify(N.z, f, "numpy") for f in testdata.FIELDS]
+    f_np = fields_np()
     zz = np.linspace(*testdata.GRID)
     p1, p2 = sp.Function("phip1")(N.z, N.t), sp.Function("phip2")(N.z, N.t)
     to_psi = {name: sp.lambdify((sp.Symbol("u1"), sp.Symbol("u2"), N.t),

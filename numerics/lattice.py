@@ -1,6 +1,8 @@
 """The lattice model applied to smooth data: the exact map the continuum forms must reproduce."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
 
@@ -9,8 +11,10 @@ from entwined.core import notation as N
 from entwined.numerics.usage import counted
 
 
+@functools.lru_cache(maxsize=256)
 def probabilities(potential, eps):
-    """alpha(z), beta(z) of the canonical ensemble (5) for a concrete potential, as numpy callables."""
+    """alpha(z), beta(z) of the canonical ensemble (5) for a concrete potential, as numpy callables.
+    Cached by (potential, eps): the studies ask for the same few pairs many times."""
     a = sp.lambdify(N.z, model.reversal_probability(potential, eps), "numpy")
     return (lambda zz: np.broadcast_to(a(zz), np.shape(zz)),
             lambda zz: 1 - np.broadcast_to(a(zz), np.shape(zz)))

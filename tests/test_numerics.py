@@ -225,3 +225,21 @@ def test_kernel_of_13_on_a_plane_wave_is_hand_checkable():
     out = kern(zz)
     assert np.allclose(out[0], -(0.5 * 9 + 2) * np.sin(3 * zz))
     assert np.allclose(out[1], (0.5 * 9 + 2) * np.cos(3 * zz))
+
+
+def test_kernels_are_memoised_by_formula_and_a_different_formula_builds_a_new_one():
+    import sympy as sp
+    from entwined.core import notation as N
+    from entwined.numerics import testdata
+    z = N.z
+    gen = {"phi1": sp.Function("phi2")(z, N.t).diff(z, 2), "phi2": -sp.Function("phi1")(z, N.t)}
+    fields = {"phi1": sp.cos(3 * z), "phi2": sp.sin(3 * z)}
+    first = kernels.generator_kernel(gen, fields, testdata.POTENTIAL)
+    hits = kernels.generator_kernel.hits
+    again = kernels.generator_kernel(dict(gen), dict(fields), testdata.POTENTIAL)
+    assert again is first and kernels.generator_kernel.hits == hits + 1
+    other = kernels.generator_kernel({**gen, "phi2": sp.Function("phi1")(z, N.t)}, fields,
+                                     testdata.POTENTIAL)
+    zz = np.linspace(-1, 1, 5)
+    assert np.allclose(first(zz)[1], -np.cos(3 * zz)) and np.allclose(other(zz)[1], np.cos(3 * zz))
+    assert np.allclose(first(zz)[0], -9 * np.sin(3 * zz))
