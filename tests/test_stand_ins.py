@@ -77,3 +77,27 @@ def test_the_conjugate_combination_reaches_neither(tmp_path):
     out = verdicts(path, ids={"25.same-pde", "21"}, numerics=True)["25.same-pde"]
     assert not out.evidence["diffusive_route"].passes and not out.evidence["kac_route"].passes
     assert out.verdict == Verdict.UNPROVEN
+
+
+def test_twelve_to_thirteen_as_checked_steps_in_the_json():
+    """(12) -> (13) appears in the JSON as steps with a status each; the drift step's residual is
+    zero; a one-step operator with one shift reversed makes that step fail."""
+    import json
+    from entwined.checks.diffusive.eight_step import derivation_steps
+    from entwined.core.claims import load_claims
+    from entwined.derive import model
+    from entwined.run.pipeline import verify
+    from entwined.run.serialize import to_json
+    data = json.loads(json.dumps(to_json(verify(load_claims(), only={"13"}, numerics=False))))
+    steps = next(c for c in data["claims"] if c["equation"] == "13")["steps"]
+    checked = [s for s in steps if s.get("type") == "DerivationStep"]
+    assert len(checked) == 5 and all(s["status"] == "proved symbolically" for s in checked)
+    assert all(s["uses"] for s in checked)
+    drift = derivation_steps()[2]
+    assert all(e == 0 for e in drift.residual)
+    table = list(model.transition_table(model.LEFT))
+    target, source, _, weight, sign = table[1]
+    table[1] = (target, source, +1, weight, sign)       # one shift reversed
+    mutated = derivation_steps(model.LEFT, tuple(table))
+    assert mutated[2].status.value == "does not hold"
+    assert any(e != 0 for e in mutated[2].residual)

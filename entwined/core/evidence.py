@@ -298,6 +298,7 @@ class DerivationStep:
     status: StepStatus = StepStatus.UNCHECKED
     check: str = ""
     residual: Any = None
+    uses: tuple = ()          # claim ids and conventions the step relies on
 
 
 EVIDENCE_TYPES = (Expression, Expressions, Scalar, Text, Prose, Record, Group, RefinementStudy,

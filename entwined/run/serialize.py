@@ -11,7 +11,7 @@ from importlib import metadata, resources
 
 import numpy as np
 
-from entwined.core.evidence import to_json as evidence_json
+from entwined.core.evidence import DerivationStep, to_json as evidence_json
 from entwined.core.verdicts import Verdict
 from entwined.run.pipeline import Run
 from entwined.run.provenance import environment
@@ -95,6 +95,8 @@ def to_json(run: Run) -> dict:
             "correction_math": (None if r.outcome.correction_math is None
                                 else evidence_json(r.outcome.correction_math)),
             "evidence": evidence_json(r.outcome.evidence),
+            "steps": [evidence_json(s) if isinstance(s, DerivationStep)
+                      else {"caption": s.caption, "latex": s.latex} for s in r.outcome.steps],
             "seconds": round(r.seconds, 4),
         } for r in run.results],
     })
