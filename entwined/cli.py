@@ -275,7 +275,7 @@ def _table(run, columns: int | None = None) -> str:
     the detail column, within the terminal width (at least MIN_DETAIL_WIDTH for the detail)."""
     rows = [("equation", "provenance", "verdict", "detail")]
     for r in run.results:
-        rows.append((r.claim.id, r.claim.provenance, r.outcome.verdict.value, r.outcome.detail))
+        rows.append((r.claim.id, r.claim.provenance, r.outcome.verdict.value, str(r.outcome.detail)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     indent = sum(widths) + 2 * 3
     columns = columns or shutil.get_terminal_size((120, 24)).columns
@@ -504,6 +504,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("entwined: interrupted; no output was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`entwined verify | head`): not an error of ours; point stdout at
+        # devnull so the interpreter's final flush does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as err:                # a bug, not bad input: say so in one line
         if getattr(args, "debug", False):
             traceback.print_exc()

@@ -160,7 +160,7 @@ def attribute(specs: tuple[FindingSpec, ...], claims: dict[str, Claim],
         if o.verdict == Verdict.UNPROVEN:
             continue          # undecided is not a finding about the paper
         out.append(Finding(f"unclassified-{cid}", "unclassified",
-                           f"({cid}) does not hold as printed", o.detail, (cid,),
+                           f"({cid}) does not hold as printed", str(o.detail), (cid,),
                            automatic=True))
     return out
 

@@ -216,7 +216,7 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=NUMERIC_IDS, quick: bool = Tru
                 outcome = guarded.outcome
                 if guarded.status in (Status.ERROR, Status.TIMEOUT):
                     row.update(killed=False, equivalent=False, status=guarded.status.value,
-                               verdict=outcome.verdict.value, reason=outcome.detail)
+                               verdict=outcome.verdict.value, reason=str(outcome.detail))
                     rows.append(row)
                     continue
                 killed = _killed(original_fp, _fingerprint(outcome))
