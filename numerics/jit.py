@@ -180,11 +180,16 @@ def uniform(key, path, t):
     return np.float64(np.int64(x >> np.uint64(11))) * TO_UNIT    # int64: one instruction
 
 
+PACK = np.int64(1 << 32)       # a tally cell holds (crossings with q = +1) * 2^32 + (with q = -1)
+FLUSH = 1 << 20                # paths between unpackings: no half overflows (< 2^32 each)
+
+
 @njit(cache=True, inline="always")
-def _leg(sums, counts, turns, env_slot, comp, q, dr, s0, s1, p, steps, prev):
+def _leg(tally, turns, env_slot, comp, q, dr, s0, s1, p, steps, prev):
     """Tally the straight leg s0 <= s < s1 moving in dr from tail position p; returns the new
-    position.  sums and counts are the flat (4, steps, 2 steps + 1) tallies.  Turns: each s > 0
-    is one opportunity for the direction held at s - 1."""
+    position.  tally is the flat packed (4, steps, 2 steps + 1) array: one read-modify-write
+    per link for both the charge and the crossing count, and small enough for L1.  Turns: each
+    s > 0 is one opportunity for the direction held at s - 1."""
     if s1 <= s0:
         return p
     if s0 > 0:
@@ -195,15 +200,15 @@ def _leg(sums, counts, turns, env_slot, comp, q, dr, s0, s1, p, steps, prev):
     turns[env_slot + (0 if dr == 1 else 1), 1] += s1 - s0 - 1
     width = 2 * steps + 1
     idx = (comp * steps + s0) * width + p + steps
+    inc = PACK if q == 1 else np.int64(1)
     for _ in range(s1 - s0):
-        sums[idx] += q
-        counts[idx] += 1
+        tally[idx] += inc
         idx += width + dr
     return p + (s1 - s0) * dr
 
 
 @njit(cache=True, inline="always")
-def _one_path(key, path, steps, alpha, offset, ev, sums, counts, turns):
+def _one_path(key, path, steps, alpha, offset, ev, tally, turns):
     """Simulate one entwined path and add its envelope charges to the tallies; False when the
     path left the tabulated alpha (the caller widens the table and repeats the chunk).
 
@@ -247,17 +252,17 @@ def _one_path(key, path, steps, alpha, offset, ev, sums, counts, turns):
         b_len = end_t - rev_t
         stop = min(end_t, steps)
         mid_l = min(anchor + (b_len if dk == 1 else a_len), stop)
-        pl = _leg(sums, counts, turns, 0, 0, -dk, -1, anchor, mid_l, pl, steps, prev_l)
+        pl = _leg(tally, turns, 0, 0, -dk, -1, anchor, mid_l, pl, steps, prev_l)
         if mid_l > anchor:
             prev_l = -1
-        pl = _leg(sums, counts, turns, 0, 1, -dk, 1, mid_l, stop, pl, steps, prev_l)
+        pl = _leg(tally, turns, 0, 1, -dk, 1, mid_l, stop, pl, steps, prev_l)
         if stop > mid_l:
             prev_l = 1
         mid_r = min(anchor + (a_len if dk == 1 else b_len), stop)
-        pr = _leg(sums, counts, turns, 2, 3, dk, 1, anchor, mid_r, pr, steps, prev_r)
+        pr = _leg(tally, turns, 2, 3, dk, 1, anchor, mid_r, pr, steps, prev_r)
         if mid_r > anchor:
             prev_r = 1
-        pr = _leg(sums, counts, turns, 2, 2, dk, -1, mid_r, stop, pr, steps, prev_r)
+        pr = _leg(tally, turns, 2, 2, dk, -1, mid_r, stop, pr, steps, prev_r)
         if stop > mid_r:
             prev_r = -1
         anchor = end_t
@@ -275,11 +280,19 @@ def mc_block(key, first_path, n_paths, steps, alpha, offset, sums, counts, turns
     ev = np.empty(steps + 2, dtype=np.int64)
     flat_sums = sums.reshape(-1)
     flat_counts = counts.reshape(-1)
+    tally = np.zeros(flat_sums.shape[0], dtype=np.int64)
+    low = PACK - 1
     lost = 0
     for i in range(n_paths):
-        if not _one_path(key, np.uint64(first_path + i), steps, alpha, offset, ev,
-                         flat_sums, flat_counts, turns):
+        if not _one_path(key, np.uint64(first_path + i), steps, alpha, offset, ev, tally, turns):
             lost += 1
+        if (i + 1) % FLUSH == 0 or i == n_paths - 1:
+            for j in range(tally.shape[0]):
+                plus = tally[j] >> 32
+                minus = tally[j] & low
+                flat_sums[j] += plus - minus
+                flat_counts[j] += plus + minus
+                tally[j] = 0
     return lost
 
 
