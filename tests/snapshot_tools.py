@@ -251,6 +251,10 @@ def _current(numerics: bool, quick: bool) -> str:
     run = verify(load_claims(), numerics=numerics, quick=quick)
     snap = {"format": FORMAT, "settings": {"numerics": numerics, "quick": quick},
             "claims": {r.claim.id: entry(run, r) for r in run.results}}
+    crashed = {r.claim.id: str(r.outcome.detail) for r in run.results
+               if r.status.value in ("error", "timeout")}
+    if crashed:                 # never written to a snapshot (see update)
+        snap["crashed"] = crashed
     return json.dumps(snap, sort_keys=True)
 
 
@@ -292,7 +296,9 @@ _ABSENT = _Absent()
 
 
 def _show(value, is_math: bool) -> str:
-    if is_math:
+    if is_math and isinstance(value, dict):
+        text = "; ".join(f"[{k}] {readable(v)}" for k, v in sorted(value.items()))
+    elif is_math:
         text = readable(value)
     elif isinstance(value, str):
         text = value
@@ -314,7 +320,7 @@ def _math_items(cid, label, old: dict | None, new: dict | None) -> list[Differen
     if old is None or new is None:
         if (old is None) != (new is None):
             return [Difference(cid, label, _ABSENT if old is None else old,
-                               _ABSENT if new is None else new)]
+                               _ABSENT if new is None else new, "", True)]
         return []
     out = []
     for key in sorted(set(old) | set(new)):
@@ -469,6 +475,11 @@ def update(check_only: bool = False) -> int:
               file=sys.stderr)
     if check_only:
         return 1 if differences else 0
+    if new.get("crashed"):
+        for cid, detail in sorted(new["crashed"].items()):
+            print(f"({cid}) crashed or timed out: {detail}", file=sys.stderr)
+        print("not written: a crash is not a result to pin; fix it or rerun", file=sys.stderr)
+        return 2
     HERE.mkdir(exist_ok=True)
     SNAPSHOT_FILE.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n")
     READABLE_FILE.write_text(_readable_listing(new))
