@@ -50,7 +50,7 @@ DEFAULT_TIMEOUT_S = 120.0
 LATTICE_LIMITS = "at most 10000000 steps and sites*steps <= 2e9 site-updates"
 EXIT_STATUSES = ("exit status: 0 success (with --expect: no change), 1 findings, 2 bad input or "
                  "failed run, 3 internal error in a check, 4 changed from --expect FILE, "
-                 "130 interrupted")
+                 "130 interrupted, 141 output pipe closed by the reader")
 MIN_DETAIL_WIDTH = 40             # the verify table's detail column, however narrow the terminal
 MAX_EXPECT_BYTES = 64 * 1024 * 1024
 
@@ -505,10 +505,11 @@ def main(argv=None) -> int:
         print("entwined: interrupted; no output was written", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # the reader went away (`entwined verify | head`): not an error of ours; point stdout at
-        # devnull so the interpreter's final flush does not raise again
+        # the reader went away (`entwined verify | head`): not an error of ours, so no message;
+        # the output was not delivered, so not 0 either: 141 = 128 + SIGPIPE, as `yes | head`.
+        # stdout goes to devnull so the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return 141
     except Exception as err:                # a bug, not bad input: say so in one line
         if getattr(args, "debug", False):
             traceback.print_exc()

@@ -520,3 +520,16 @@ def test_internal_error_wins_over_a_change(monkeypatch, capsys, tmp_path):
                  "--quiet"]) == 3
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "(9-10): expected holds, now unproven" and "internal error" in err[1]
+
+
+def test_closed_pipe_ends_quietly():
+    """`entwined verify | head`: the reader leaves before the table is written; no internal
+    error and no traceback, exit 141 (128 + SIGPIPE, as the shell reports for `yes | head`)."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "entwined.cli", "verify", "--no-numerics",
+                             "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()                       # the reader is gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141, err
+    assert "internal error" not in err and "Traceback" not in err
