@@ -43,9 +43,14 @@ def compare_to_order(claim, printed, derived, weights, *, what: str, extra=None,
     ok = len(printed) == len(derived) and all(b == 0 for b in below)
     leading = [lowest_weight(r, weights) for r in residuals]
     finite = [w for w in leading if w is not None]
+    # the leading term itself: the part of each residual at the lowest weight that occurs
+    lead_w = min(finite) if finite else None
+    lead_terms = [sp.expand(truncate(r, weights, lead_w) - truncate(r, weights, lead_w - 1))
+                  if lead_w is not None else sp.S.Zero for r in residuals]
     evidence = {"printed_order": order, "weights": {str(k): v for k, v in weights.items()},
                 "residual_below_printed_order": list(below),
-                "leading_residual_weight": min(finite) if finite else None,
+                "leading_residual_weight": lead_w,
+                "leading_residual_term": lead_terms,
                 **(extra or {})}
     detail_ok = (f"{what} agrees through weight {order - 1}; first difference at weight "
                  f"{evidence['leading_residual_weight']}" if finite else

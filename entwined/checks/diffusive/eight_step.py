@@ -56,8 +56,13 @@ def pde_check(claim, gen, rem, *, extra=None, steps=()):
     correction = "; ".join(f"d/dt {n} = {g}" for n, g in gen.items())
     corr_tex = r",\quad ".join(f"\\partial_t {latex(sp.Function(n)(N.z, N.t))} = {latex(g)}"
                                for n, g in gen.items())
+    corr_math = [sp.Eq(sp.Derivative(sp.Function(n)(N.z, N.t), N.t), g) for n, g in gen.items()]
+    if ok and not order_ok:          # the PDE is right; what needs correcting is the order
+        correction = f"remainder O(delta**{lead}), not O(delta**{printed_power})"
+        corr_tex = latex(sp.Order(N.delta**lead)) if lead is not None else corr_tex
+        corr_math = sp.Eq(sp.Symbol("remainder_order"), N.delta**lead if lead is not None else sp.oo)
     return from_residual(ok_all, holds=detail, fails=detail, correction=correction,
-                         correction_math=[sp.Eq(sp.Derivative(sp.Function(n)(N.z, N.t), N.t), g) for n, g in gen.items()],
+                         correction_math=corr_math,
                          correction_latex=corr_tex, evidence=evidence, steps=list(steps))
 
 

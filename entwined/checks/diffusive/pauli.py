@@ -12,6 +12,7 @@ from entwined.derive.diffusive.pauli import leading_rotation, model_one_step_ser
 from entwined.core import notation as N
 from entwined.checks.compare import claim_order, combine_numeric, compare_to_order
 from entwined.checks.registry import checks
+from entwined.core.evidence import as_evidence
 from entwined.core.verdicts import Step, Verdict, from_residual
 from entwined.numerics.consistency import one_step_expansion
 
@@ -33,6 +34,7 @@ def _pauli_check(claim, ctx):
     if outcome.verdict != Verdict.HOLDS:
         outcome.correction_latex = r"\\".join(latex(e) for e in exact)
         outcome.correction = "; ".join(map(str, exact))
+        outcome.correction_math = as_evidence(list(exact))
     if ctx.numerics:
         predicted = outcome.evidence["printed_order"].value
         num = one_step_expansion(rhs, predicted, quick=ctx.quick)
