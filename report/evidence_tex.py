@@ -75,23 +75,69 @@ def char_tex(ch: str) -> str:
     return out
 
 
-def plain_tex(text) -> str:
+def plain_tex(text) -> Tex:
     """Literal text (ids, paths, commands, OCR): every character escaped, no notation."""
-    return "".join(char_tex(ch) for ch in str(text))
+    return Tex("".join(char_tex(ch) for ch in str(text)))
 
 
-def _balanced(text: str, start: int) -> int | None:
+def _balanced(text: str, start: int, limit: int = 80) -> int | None:
     """Index just past the parenthesis group opening at text[start]."""
     depth = 0
-    for i in range(start, min(len(text), start + 80)):
+    for i in range(start, min(len(text), start + limit)):
         depth += {"(": 1, ")": -1, "{": 1, "}": -1}.get(text[i], 0)
         if depth == 0:
             return i + 1
     return None
 
 
+_SOURCE_START = re.compile(r"Derivative\(")
+
+
+def _source_spans(text: str):
+    """(start, end, expr) for SymPy source inside a sentence (a check that still writes
+    str(expr) into its detail): each span is parsed by the whitelist parser, never evaluated;
+    a span that does not parse stays text."""
+    pos = 0
+    while True:
+        m = _SOURCE_START.search(text, pos)
+        if m is None:
+            return
+        start = m.start()
+        while start > 0 and re.match(r"[\w*/.+\-]", text[start - 1]):
+            start -= 1
+        end = _balanced(text, m.end() - 1, limit=400)
+        if end is None:
+            return
+        tail = re.match(r"(?:[*/][\w.]+)*", text[end:])
+        end += tail.end()
+        src = text[start:end].lstrip("+")
+        try:
+            expr = parse_formula(src.replace("^", "**"), DISPLAY_VOCABULARY, where="detail",
+                                 evaluate=False)
+        except Exception:     # not a formula after all: left as text
+            pos = m.end()
+            continue
+        yield start + (len(text[start:end]) - len(src)), end, expr
+        pos = end
+
+
 def text_tex(text) -> Tex:
-    """Prose from the claims file or a check: its ASCII notation typeset, the rest escaped."""
+    """Prose from the claims file or a check: its ASCII notation typeset, SymPy source inside
+    it typeset by the printer, the rest escaped."""
+    text = str(text)
+    spans = list(_source_spans(text)) if "Derivative(" in text else []
+    if spans:
+        out, i = [], 0
+        for start, end, expr in spans:
+            out.append(_notation_tex(text[i:start]))
+            out.append(math_inline(expr))
+            i = end
+        out.append(_notation_tex(text[i:]))
+        return Tex("".join(out))
+    return _notation_tex(text)
+
+
+def _notation_tex(text) -> Tex:
     text, out, i = str(text), [], 0
     for m in _TOKEN.finditer(text):
         if m.start() < i:
@@ -304,8 +350,9 @@ def key_tex(name) -> Tex:
         return Tex(_KEY_NAMES[name])
     if name in _FIELD_KEYS:
         return math_inline(sp.Function(name)(sp.Symbol("z", real=True), sp.Symbol("t", real=True)))
-    if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", name):
-        name = name.replace("_", " ")
+    parts = name.split("_")
+    if len(parts) > 2 or (len(parts) == 2 and min(len(p) for p in parts) >= 3):
+        name = " ".join(parts)
     return text_tex(name)
 
 
@@ -552,6 +599,9 @@ def _nice_ticks(lo: float, hi: float) -> list[float]:
                 ticks.append(v)
     if len(ticks) > 6:
         ticks = [v for v in ticks if f"{v:.0e}".startswith("1")] or ticks[::2]
+    if len(ticks) > 6:
+        step = math.ceil(len(ticks) / 5)
+        ticks = ticks[::step]
     if len(ticks) < 2:
         ticks = [float(f"{lo:.2g}"), float(f"{hi:.2g}")]
         if ticks[0] == ticks[1]:
@@ -559,9 +609,20 @@ def _nice_ticks(lo: float, hi: float) -> list[float]:
     return ticks
 
 
-def _ticklabel(v: float) -> str:
-    s = number(v, 2)
-    return "{" + (s if s.startswith("$") else "$" + s + "$") + "}"
+def _ticklabels(values) -> str:
+    """Tick labels in one style per axis: plain decimals, or all as powers of ten."""
+    plain = all(0.01 <= abs(v) < 1000 for v in values)
+    out = []
+    for v in values:
+        if plain:
+            s = f"{v:.3g}"
+        else:
+            mant, exp = f"{v:.1e}".split("e")
+            mant = mant.rstrip("0").rstrip(".")
+            s = (f"10^{{{int(exp)}}}" if mant == "1"
+                 else f"{mant}\times 10^{{{int(exp)}}}")
+        out.append("{$" + s + "$}")
+    return ",".join(out)
 
 
 def _is_flat(errors, predicted) -> bool:
@@ -585,7 +646,7 @@ def refinement(study: RefinementStudy, label: str | None = None) -> Tex:
     rows = []
     for i, (h, e) in enumerate(zip(study.h, study.error)):
         order = study.observed_order[i - 1] if 0 < i <= len(study.observed_order) else None
-        rows.append([number(h, 4), number(e), "" if order is None else number(order)])
+        rows.append([number(h, 5), number(e), "" if order is None else number(order)])
     tab = _tabular([var, "error", "observed order"], rows)
     plot = _study_plot(study)
     out = [r"\evline{" + (r"\evname{" + label + "}" if label else "") + " ".join(head) + "}"]
@@ -616,7 +677,7 @@ def _study_plot(study: RefinementStudy) -> str:
     if len(xt) > 6:
         xt = xt[::2]
     xopts = ("xmode=log, log basis x=10, xtick={" + ",".join(_coord(v) for v in xt)
-             + "}, xticklabels={" + ",".join(_ticklabel(v) for v in xt) + "}")
+             + "}, xticklabels={" + _ticklabels(xt) + "}")
     if flat:
         top = max(es + [e for _, e in ref]) * 1.15
         yopts = f"ymin=0, ymax={_coord(top)}, scaled y ticks=false"
@@ -626,7 +687,7 @@ def _study_plot(study: RefinementStudy) -> str:
         yt = _nice_ticks(lo, hi)
         yopts = (f"ymode=log, log basis y=10, ymin={_coord(min(lo, min(yt)))}, "
                  f"ymax={_coord(max(hi, max(yt)))}, ytick={{" + ",".join(_coord(v) for v in yt)
-                 + "}, yticklabels={" + ",".join(_ticklabel(v) for v in yt) + "}")
+                 + "}, yticklabels={" + _ticklabels(yt) + "}")
     lines = [r"\begin{tikzpicture}",
              r"\begin{axis}[studyaxis, " + xopts + ", " + yopts + ", xlabel={step "
              + ("$h$" if study.variable == "h" else text_tex(study.variable)) + r"}, ylabel={error}]",
@@ -639,7 +700,7 @@ def _study_plot(study: RefinementStudy) -> str:
                   r"\addlegendentry{order " + number(p) + "}"]
     lines += [r"\end{axis}", r"\end{tikzpicture}"]
     if flat:
-        lines.insert(0, r"{\footnotesize The error does not decrease: linear error axis.}\\")
+        lines.append(r"\\{\footnotesize The error does not decrease (linear error axis).}")
     return "\n".join(lines)
 
 
@@ -668,11 +729,11 @@ def figure(fig: Figure) -> Tex:
         if max(ys) / min(ys) < 30:
             yt = _nice_ticks(min(ys) / 1.2, max(ys) * 1.2)
             opts.append("ytick={" + ",".join(_coord(v) for v in yt) + "}, yticklabels={"
-                        + ",".join(_ticklabel(v) for v in yt) + "}")
+                        + _ticklabels(yt) + "}")
         if max(xs) / min(xs) < 30:
             xt = _nice_ticks(min(xs) / 1.2, max(xs) * 1.2)
             opts.append("xtick={" + ",".join(_coord(v) for v in xt) + "}, xticklabels={"
-                        + ",".join(_ticklabel(v) for v in xt) + "}")
+                        + _ticklabels(xt) + "}")
     lines = [r"\par\medskip\begin{center}", r"\begin{tikzpicture}",
              r"\begin{" + env + "}[" + ", ".join(opts) + "]"]
     for k, (name, pts) in enumerate(series):
