@@ -620,7 +620,7 @@ def _ticklabels(values) -> str:
             mant, exp = f"{v:.1e}".split("e")
             mant = mant.rstrip("0").rstrip(".")
             s = (f"10^{{{int(exp)}}}" if mant == "1"
-                 else f"{mant}\times 10^{{{int(exp)}}}")
+                 else f"{mant}\\times 10^{{{int(exp)}}}")
         out.append("{$" + s + "$}")
     return ",".join(out)
 

@@ -257,6 +257,12 @@ def test_refinement_study_has_table_plot_and_reference_slope():
     assert len(labels) == len(set(labels)) >= 2          # no duplicate tick labels
 
 
+def test_tick_labels_are_math_not_control_characters():
+    from entwined.report.evidence_tex import _ticklabels
+    labels = _ticklabels([0.002, 0.005, 0.01])
+    assert r"2\times 10^{-3}" in labels and "\t" not in labels
+
+
 def test_flat_error_gets_a_linear_axis():
     tex = refinement(FLAT)
     assert "ymin=0" in tex and "does not decrease" in tex
