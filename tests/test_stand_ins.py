@@ -101,3 +101,22 @@ def test_twelve_to_thirteen_as_checked_steps_in_the_json():
     mutated = derivation_steps(model.LEFT, tuple(table))
     assert mutated[2].status.value == "does not hold"
     assert any(e != 0 for e in mutated[2].residual)
+
+
+def test_kac_route_derivations_are_checked_steps():
+    """(16) -> (17) -> (18), (20), (22)-(25), the limits and the Klein-Gordon substitution show
+    their steps with a status each; the step that compares the printed form with the derived one
+    fails exactly where the claim needs a correction, and the damping-free form holds."""
+    from entwined.core.evidence import DerivationStep, StepStatus
+    out = verdicts(ids={"17", "18", "20", "21", "22", "24", "25", "25.klein-gordon"})
+    steps = {cid: [s for s in o.steps if isinstance(s, DerivationStep)] for cid, o in out.items()}
+    assert all(steps[c] for c in steps if c != "21")
+    status = lambda cid: [s.status for s in steps[cid]]
+    P, F = StepStatus.PROVED, StepStatus.FAILED
+    assert status("18") == [P, F, P]       # derived system; printed differs; exp(a t) phi' obeys it
+    assert status("22") == [P, P, F, P]
+    assert status("24") == [P] and status("25") == [P]
+    assert status("20")[-1] == F and status("25.klein-gordon")[-1] == F
+    # the failing step of (18) is the damping term -a phi'_i
+    a, p1, p2 = N.a, sp.Function("phip1")(N.z, N.t), sp.Function("phip2")(N.z, N.t)
+    assert [sp.expand(r) for r in steps["18"][1].residual] == [-a * p1, -a * p2]

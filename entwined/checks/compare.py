@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from entwined.derive.calculus import latex, lowest_weight, truncate
-from entwined.core.evidence import RefinementStudy, as_evidence
+from entwined.core.evidence import DerivationStep, Prose, RefinementStudy, StepStatus, as_evidence
 from entwined.core.verdicts import Outcome, Verdict, from_residual
 
 
@@ -76,3 +76,22 @@ def claim_order(claim, weights) -> int:
 def missing(claim_id) -> Outcome:
     return Outcome(Verdict.UNPROVEN, f"claim ({claim_id}) is missing from the claims file, "
                    "so this comparison could not be made")
+
+
+def derived_step(*parts, formula=None, uses=(), check="") -> DerivationStep:
+    """A statement computed from the model (not compared with anything): proved symbolically by
+    the computation named in `check`."""
+    return DerivationStep(Prose.of(*parts), formula=formula, status=StepStatus.PROVED,
+                          check=check, uses=tuple(uses))
+
+
+def compared_step(*parts, residual, formula=None, uses=(), check="") -> DerivationStep:
+    """A statement that holds when `residual` (an expression, a list or a matrix) vanishes:
+    proved if it is exactly zero, does not hold if it is not, unchecked if it is None."""
+    if residual is None:
+        status = StepStatus.UNCHECKED
+    else:
+        values = list(residual) if isinstance(residual, (list, tuple, sp.MatrixBase)) else [residual]
+        status = StepStatus.PROVED if all(sp.expand(v) == 0 for v in values) else StepStatus.FAILED
+    return DerivationStep(Prose.of(*parts), formula=formula, status=status, check=check,
+                          residual=residual, uses=tuple(uses))

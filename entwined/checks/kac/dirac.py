@@ -9,7 +9,7 @@ from entwined.derive.diffusive.eight_step import printed_generator
 from entwined.derive.kac.system import (COMPTON, F, generator_matrices, lattice_system, psi_system,
                                reduce_on_solutions, rescaled)
 from entwined.core import notation as N
-from entwined.checks.compare import combine_numeric, missing
+from entwined.checks.compare import compared_step, derived_step, combine_numeric, missing
 from entwined.checks.registry import checks
 from entwined.core.verdicts import Step, from_residual
 from entwined.numerics.consistency import kac_psi_one_step, kac_second_order
@@ -94,10 +94,17 @@ def _psi_equation_check(claim, ctx):
     res_raw = [sp.expand(reduce_on_solutions(l - r, raw)) for l, r in claim.parsed]
     res_norm = [sp.expand(reduce_on_solutions(l - r, norm)) for l, r in claim.parsed]
     ok, ok_norm = all(r == 0 for r in res_raw), all(r == 0 for r in res_norm)
-    steps = [Step("psi system from the lattice densities phi' (via (21))", r",\quad ".join(
-        rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in raw.items())),
-        Step("psi system from exp(a t) phi'", r",\quad ".join(
-            rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in norm.items()))]
+    raw_eqs = [sp.Eq(sp.Derivative(F(n), N.t), g) for n, g in raw.items()]
+    norm_eqs = [sp.Eq(sp.Derivative(F(n), N.t), g) for n, g in norm.items()]
+    steps = [derived_step("the lattice system (18, as derived) in the variables (21): ", *raw_eqs,
+                          formula=raw_eqs, uses=("18", "21"), check="change of variables (21), exact"),
+             derived_step("the same for ", sp.exp(N.a * N.t) * F("phip1"), " and ",
+                          sp.exp(N.a * N.t) * F("phip2"), " (the damping removed): ", *norm_eqs, formula=norm_eqs, uses=("18", "21"),
+                          check="change of variables (21), exact"),
+             compared_step("the printed system minus the one of the lattice densities: ", *res_raw,
+                           residual=res_raw, check="time derivatives eliminated"),
+             compared_step("the printed system minus the one of the damping-free densities: ",
+                           *res_norm, residual=res_norm, check="time derivatives eliminated")]
     outcome = from_residual(
         ok, holds="follows from the lattice system through (21)",
         fails=("holds only when (21) is built from exp(a t) phi'; for phi' itself the lattice adds "
@@ -142,8 +149,11 @@ def _on_normalised_solutions(claim, ctx, subs=None, what=""):
     return from_residual(ok, holds=f"{what} holds on every solution of the psi system of exp(a t) phi'",
                          fails=f"{what} is not satisfied by solutions of the psi system",
                          evidence={"residual_on_solutions": list(res)},
-                         steps=[Step("residual after eliminating t-derivatives with (22)-(23)",
-                                     latex(res[0]) + " = 0" if ok else latex(res[0]))])
+                         steps=[compared_step(f"{what}: the printed equation on solutions of "
+                                              "(22)-(23) for the damping-free densities (time "
+                                              "derivatives eliminated), residual ", *res,
+                                              residual=res, uses=("22", "23"),
+                                              check="repeated elimination of t-derivatives, simplified")])
 
 
 @checks("24")

@@ -12,7 +12,7 @@ from entwined.derive.diffusive.eight_step import printed_generator
 from entwined.derive.kac.system import (F, KAC, constant_data_limit, generator_matrices, lattice_system,
                                reduce_on_solutions, rescaled)
 from entwined.core import notation as N
-from entwined.checks.compare import combine_numeric
+from entwined.checks.compare import combine_numeric, compared_step, derived_step
 from entwined.checks.registry import checks
 from entwined.core.evidence import Prose
 from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
@@ -85,8 +85,14 @@ def check_first_order_expansion(claim, ctx):
                 (2, N.a * N.epsilon * (1 + N.delta * N.Dz) * sp.Symbol(r"\phi'_1")
                  + (1 - N.a * N.epsilon) * (1 - N.delta * N.Dz) * sp.Symbol(r"\phi'_2")))),
         evidence={"residual_first_order": list(residuals)},
-        steps=[Step("exact (16) minus its left side, to first order in epsilon (delta = c eps)",
-                    r",\quad ".join(latex(c) + " = 0" for c in corrections))])
+        steps=[derived_step("the exact (16) minus its left side, Taylor-expanded to first order in ",
+                            N.epsilon, " with ", sp.Eq(N.delta, N.c * N.epsilon), ": ",
+                            *[sp.Eq(c, 0) for c in corrections], formula=corrections,
+                            uses=("15", "16"), check="shift operators expanded as Taylor series, "
+                            "truncated at weight 1"),
+               compared_step("the printed (17) minus that expansion, to first order: ",
+                             *residuals, residual=residuals, uses=("17",),
+                             check="difference truncated at first order")])
 
 
 def _system_check(claim, system, what, constant=False):
@@ -100,11 +106,18 @@ def _system_check(claim, system, what, constant=False):
     corr = "; ".join(f"d/dt {n} = {g}" for n, g in system.items())
     if holds_for_rescaled and not ok:
         corr += " (the printed form holds for exp(a t) phi', not for phi')"
-    steps = [Step(f"{what} from the lattice (16), order epsilon",
-                  r",\quad ".join(rf"\partial_t {latex(F(n))} = {latex(g)}" for n, g in system.items()))]
-    if not ok:
-        steps.append(Step("the printed form is obeyed by exp(a t) phi'" if holds_for_rescaled else
-                          "the printed form is not obeyed by exp(a t) phi' either", ""))
+    derived_eqs = [sp.Eq(sp.Derivative(F(n), N.t), g) for n, g in system.items()]
+    steps = [derived_step(f"the {what} the lattice (16) gives at order ", N.epsilon, ": ",
+                          *derived_eqs, formula=derived_eqs, uses=("16", "17"),
+                          check="order-epsilon terms of (16) with delta = c epsilon"),
+             compared_step("the printed form on solutions of that system (time derivatives "
+                           "eliminated), residual: ", *res, residual=res, uses=("16",),
+                           check="time derivatives replaced by the derived system"),
+             compared_step("the printed form on solutions of the system obeyed by ",
+                           sp.exp(N.a * N.t) * F("phip1"), " and ", sp.exp(N.a * N.t) * F("phip2"),
+                           " (where the lattice's damping term goes), residual: ", *res_norm,
+                           residual=res_norm, uses=("16",),
+                           check="the derived system for exp(a t) phi', time derivatives eliminated")]
     return from_residual(ok, holds=f"{what} matches the lattice",
                          fails=f"{what}: the lattice gives an extra -a phi'_i damping term" if
                          holds_for_rescaled else f"{what} differs from the lattice",
@@ -157,10 +170,16 @@ def check_constant_solution(claim, ctx):
         evidence={"residual": list(res), "one_step_matrix": Tm,
                   "modulus_per_step": r, "angle_per_step": theta,
                   "limit": list(limit)},
-        steps=[Step("one step for constant data", latex(Tm)),
-               Step("per-step modulus and angle", f"r = {latex(r)},\\ \\theta = {latex(theta)}"),
-               Step("limit with n = t/eps steps", rf"r^{{t/\varepsilon}} \to e^{{-a t}},\ "
-                    rf"n\theta \to a t:\ \phi' = {latex(limit.T)}")])
+        steps=[derived_step("one step of (16) for constant data is the matrix ", Tm,
+                            formula=Tm, uses=("16", "19"), check="(16) with all shifts set to 1"),
+               derived_step("its eigenvalues have modulus ", sp.Eq(sp.Symbol("r"), r),
+                            " and angle ", sp.Eq(sp.Symbol("theta"), theta),
+                            formula=sp.Matrix([r, theta]), check="exact, 2 x 2"),
+               derived_step("after ", sp.Eq(sp.Symbol("n"), N.t / N.epsilon), " steps, as ",
+                            sp.Eq(N.epsilon, 0), ": ", *[sp.Eq(F(n), v) for n, v in zip(("phip1", "phip2"), limit)],
+                            formula=limit, check="limits of r^(t/epsilon) and n theta"),
+               compared_step("the printed (20) minus that limit: ", res.T, residual=res,
+                             uses=("20",), check="simplified difference")])
     if not ctx.numerics:
         return outcome
     return combine_numeric(outcome, _constant_data_study(printed, limit, outcome))

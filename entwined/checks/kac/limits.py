@@ -10,7 +10,7 @@ import sympy as sp
 from entwined.derive.calculus import latex
 from entwined.derive.kac.system import F, derived_25, psi, reduce_on_solutions
 from entwined.core import notation as N
-from entwined.checks.compare import combine_numeric, missing
+from entwined.checks.compare import combine_numeric, compared_step, derived_step, missing
 from entwined.checks.registry import checks
 from entwined.core.evidence import Prose
 from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
@@ -82,9 +82,18 @@ def check_schrodinger_limit(claim, ctx):
                 "residual_slow_branch": res_slow, "residual_fast_branch": res_fast}
     chi_eq = sp.Eq(sp.I * N.hbar * sp.Derivative(chi, N.t),
                    -N.hbar**2 / (2 * N.m) * sp.Derivative(chi, (N.z, 2)))
-    steps = [Step("c -> oo in (25), slow branch (psi_- itself)", rf"{latex(slow.lhs)} = {latex(slow.rhs)}"),
-             Step("fast branch: psi_- = exp(-2 i m c^2 t / hbar) chi, c -> oo",
-                  latex(sp.Eq(fast, 0)))]
+    phase = sp.exp(-REST_PHASE * sp.I * N.m * N.c**2 * N.t / N.hbar)
+    steps = [derived_step("slow branch: the terms of (25) that survive ", sp.Eq(N.c, sp.oo),
+                          " for ", psi, " itself: ", slow, formula=slow, uses=("25",),
+                          check="limit of the right-hand side"),
+             derived_step("fast branch: with ", sp.Eq(psi, phase * chi), ", as ", sp.Eq(N.c, sp.oo),
+                          ": ", sp.Eq(fast, 0), formula=sp.Eq(fast, 0), uses=("25",),
+                          check="substitution, division by the phase, limit"),
+             compared_step("the printed equation against the slow-branch limit, residual: ",
+                           *res_slow, residual=res_slow, check="time derivative eliminated"),
+             compared_step("the printed equation, read for ", chi, ", against the fast-branch "
+                           "limit, residual: ", *res_fast, residual=res_fast,
+                           check="time derivative eliminated")]
     correction = dict(correction="I*hbar*Derivative(chi, t) = -hbar**2/(2*m)*Derivative(chi, z, 2) "
                       "with chi = exp(2*I*m*c**2*t/hbar)*psi_m",
                       correction_latex=latex(chi_eq) + r",\quad \chi = e^{2 i m c^2 t/\hbar}\psi_-",
@@ -206,7 +215,9 @@ def check_wave_limit(claim, ctx):
     return from_residual(ok, holds="m (25) at m -> 0 leaves dt^2 psi = c^2 dz^2 psi (then a = 0: no "
                          "scattering, as the paper notes)", fails="the m -> 0 limit is not the printed "
                          "wave equation", evidence={"limit": lim, "solved": list(solved)},
-                         steps=[Step("m (25), m -> 0", latex(lim) + " = 0")])
+                         steps=[derived_step(N.m, " times (25) as ", sp.Eq(N.m, 0), ": ",
+                                             sp.Eq(lim, 0), formula=lim, uses=("25",),
+                                             check="limit m -> 0 of m times the residual form")])
 
 
 @checks("25.klein-gordon")
@@ -235,8 +246,20 @@ def check_klein_gordon(claim, ctx):
         if works else None,
         evidence={"omega_printed": omega_printed, "omega_that_cancels_first_order": list(good),
                   "klein_gordon_for": list(works)},
-        steps=[Step("(25) with psi = exp(i w t) chi", latex(transformed) + " = 0"),
-               Step("first-order term vanishes for", "w = " + latex(good))])
+        steps=[derived_step("(25) with ", sp.Eq(psi, sp.exp(sp.I * w * N.t) * chi), ": ",
+                            sp.Eq(transformed, 0), formula=transformed, uses=("25",),
+                            check="substitution and division by the phase"),
+               derived_step("the first-order time derivative cancels for ",
+                            *[sp.Eq(w, g) for g in good], formula=good,
+                            check="its coefficient solved for w"),
+               compared_step("with that w, ", 2 * N.m / N.hbar, " times the result minus the "
+                             "Klein-Gordon operator: ", *[sp.simplify(kg(om) - target) for om in good],
+                             residual=[sp.simplify(kg(om) - target) for om in good],
+                             check="simplified difference"),
+               compared_step("the printed exponent minus the one that works: ",
+                             *[sp.simplify(omega_printed - om) for om in good],
+                             residual=[sp.simplify(omega_printed - om) for om in good],
+                             uses=("25.klein-gordon",), check="simplified difference")])
 
 
 def _from_scaling(claim, ctx):
