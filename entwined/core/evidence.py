@@ -141,6 +141,9 @@ class Record:
 
     items: tuple = ()
 
+    def __post_init__(self):
+        object.__setattr__(self, "items", tuple((str(k), as_evidence(v)) for k, v in self.items))
+
     def get(self, name, default=None):
         return next((v for k, v in self.items if k == name), default)
 
@@ -150,6 +153,9 @@ class Group:
     """An unnamed sequence of evidence (several figures, several table rows)."""
 
     items: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "items", tuple(as_evidence(v) for v in self.items))
 
 
 @dataclass(frozen=True)
