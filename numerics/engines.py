@@ -36,7 +36,7 @@ CHUNK_WORK = 100_000_000
 # Temporal blocking pays once the two rows no longer sit in L2 (~1 MiB per core here): tiles of
 # TILE sites advanced DEPTH steps per pass over memory.
 BLOCK_MIN_SITES = 1 << 15
-TILE, DEPTH = 2048, 32
+TILE, DEPTH = 4096, 64
 
 
 def compiled_run(u, alpha: np.ndarray, signs: tuple[int, int], steps: int, periodic: bool,
