@@ -122,3 +122,26 @@ def test_result_depends_on_the_seed():
     a = mc.sample(5_000, 8, mc.ConstantAlpha(0.4), seed=5)
     b = mc.sample(5_000, 8, mc.ConstantAlpha(0.4), seed=6)
     assert not np.array_equal(a["mean"], b["mean"])
+
+
+def test_kernel_releases_the_gil_so_worker_threads_can_overlap():
+    """While one thread is inside the compiled kernel, Python code in another keeps running
+    (with the GIL held for the whole call it could not run at all, and workers would only
+    take turns)."""
+    import threading
+    import time
+    table = mc.alpha_table(mc.ConstantAlpha(0.5), 300)
+    width = 2 * 32 + 1
+    arrays = (np.zeros((4, 32, width), np.int64), np.zeros((4, 32, width), np.int64),
+              np.zeros((4, 2), np.int64))
+    jit.mc_block(np.uint64(1), 0, 10, 32, table, 300, *arrays)       # compiled before timing
+    worker = threading.Thread(target=jit.mc_block,
+                              args=(np.uint64(1), 0, 600_000, 32, table, 300, *arrays))
+    stamps = [time.perf_counter()]
+    worker.start()
+    while worker.is_alive():
+        stamps.append(time.perf_counter())
+    worker.join()
+    gaps = np.diff(stamps)
+    # holding the GIL, the kernel would stop this loop for (nearly) its whole run
+    assert arrays[1].sum() > 0 and gaps.max() < 0.5 * (stamps[-1] - stamps[0])
