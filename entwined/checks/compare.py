@@ -59,8 +59,8 @@ def compare_to_order(claim, printed, derived, weights, *, what: str, extra=None,
         correction_latex = r",\quad ".join(latex(d) for d in derived if d != 0)
         correction = "; ".join(str(d) for d in derived)
     return from_residual(ok, holds=detail_ok,
-                         fails=f"{what} differs below the printed order: "
-                         + "; ".join(str(b) for b in below if b != 0)[:200],
+                         fails=Prose.of(f"{what} differs below the printed order: ",
+                                        *[b for b in below if b != 0][:4]),
                          correction=correction, correction_latex=correction_latex,
                          correction_math=list(derived),
                          evidence=evidence, steps=list(steps))

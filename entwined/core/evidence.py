@@ -44,6 +44,15 @@ def _floats(values) -> tuple:
 
 # --- prose with formulas -------------------------------------------------------------------
 
+def plain_math(value) -> str:
+    """A formula as terminal text: SymPy's sstr, with equations written as 'lhs = rhs'."""
+    if isinstance(value, sp.Equality):
+        return f"{plain_math(value.lhs)} = {plain_math(value.rhs)}"
+    if isinstance(value, sp.MatrixBase):
+        return sp.sstr(value.tolist())
+    return sp.sstr(value)
+
+
 @dataclass(frozen=True)
 class Prose:
     """A sentence whose formulas stay formulas: parts are plain text or SymPy objects.
@@ -72,7 +81,7 @@ class Prose:
         return Prose.of(other, self)
 
     def __str__(self) -> str:
-        return "".join(p if isinstance(p, str) else sp.sstr(p) for p in self.parts)
+        return "".join(p if isinstance(p, str) else plain_math(p) for p in self.parts)
 
     def __contains__(self, text) -> bool:
         return text in str(self)

@@ -48,10 +48,13 @@ def pde_check(claim, gen, rem, *, extra=None, steps=()):
                 "remainder_leading_term": {n: r[lead] for n, r in rem.items()} if lead else None,
                 **(extra or {})}
     ok_all = ok and order_ok
-    printed_txt = f"printed O(delta^{printed_power})" if printed_power is not None else "no order printed"
-    detail = (f"derived PDE matches; remainder is O(delta^{lead}), {printed_txt}"
+    order = lambda p: sp.Order(N.delta**p) if p is not None else "no order"
+    printed_txt = (Prose.of("printed ", order(printed_power)) if printed_power is not None
+                   else "no order printed")
+    detail = (Prose.of("derived PDE matches; remainder is ", order(lead), ", ", printed_txt)
               if ok_all else
-              ("derived PDE matches but the remainder is O(delta^%s), not O(delta^%s)" % (lead, printed_power)
+              (Prose.of("derived PDE matches but the remainder is ", order(lead), ", not ",
+                        order(printed_power))
                if ok else "printed PDE differs from the one the lattice gives"))
     correction = "; ".join(f"d/dt {n} = {g}" for n, g in gen.items())
     corr_tex = r",\quad ".join(f"\\partial_t {latex(sp.Function(n)(N.z, N.t))} = {latex(g)}"
@@ -181,7 +184,8 @@ def check_eight_step_equation(claim, ctx):
             d = sp.Matrix(printed).xreplace(point) - sp.Matrix(derived).xreplace(point)
             diffs.append(sp.expand(d))
     ok = all(d == sp.zeros(2, 1) for d in diffs)
-    return from_residual(ok, holds=f"(sqrt 2)^(t/eps) rescaling over eight steps gives the factor {growth}",
+    return from_residual(ok, holds=Prose.of("the rescaling ", sp.Pow(sp.sqrt(2), N.t / N.epsilon, evaluate=False),
+                                            " over eight steps gives the factor ", growth),
                          fails="printed eight-step equation differs from (sqrt 2)^8 M^8",
                          correction=f"Et**8*Phi = {growth}*M**8*Phi",
                          correction_math=sp.Eq(sp.Symbol("prefactor"), growth),

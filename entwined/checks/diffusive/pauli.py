@@ -12,7 +12,7 @@ from entwined.derive.diffusive.pauli import leading_rotation, model_one_step_ser
 from entwined.core import notation as N
 from entwined.checks.compare import claim_order, combine_numeric, compare_to_order
 from entwined.checks.registry import checks
-from entwined.core.evidence import as_evidence
+from entwined.core.evidence import Prose, as_evidence
 from entwined.core.verdicts import Step, Verdict, from_residual
 from entwined.numerics.consistency import one_step_expansion
 
@@ -65,9 +65,9 @@ def check_rotation(claim, ctx):
              Step("eighth power", r"(I + \sigma_{\tilde y})^8 = " + latex(power)),
              Step("factor with (k(I + sigma_ytilde))^8 = I", "k = " + latex(ks[0]))]
     return from_residual(ok, holds="(k(I + sigma_ytilde))^8 = I with the printed k",
-                         fails=f"with the printed factor the eighth power is "
-                               f"{sp.simplify(lhs)[0, 0] if ok is False and residual is not None else lhs}"
-                               f" x I, not I; k = {ks[0]} is required",
+                         fails=Prose.of("with the printed factor the eighth power is ",
+                                        sp.simplify(lhs)[0, 0] if ok is False and residual is not None
+                                        else lhs, " times I, not I; ", sp.Eq(k, ks[0]), " is required"),
                          correction=f"((I2 + syt)*{ks[0]})**8 = I2",
                          correction_math=sp.Eq(k, ks[0]),
                          correction_latex=r"\left(" + latex(ks[0]) + r"(I+\sigma_{\tilde y})\right)^8 = I",
@@ -85,8 +85,8 @@ def check_normalisation(claim, ctx):
         factor = sp.simplify(rhs / primed)
         residuals.append(sp.simplify(sp.powsimp(factor - model_factor, force=True)))
     ok = all(r == 0 for r in residuals)
-    return from_residual(ok, holds=f"leading step has |eigenvalue| = {rho}, so each step is "
-                         f"rescaled by {1 / rho}", fails="printed factor does not undo the "
+    return from_residual(ok, holds=Prose.of("the leading step has eigenvalues of modulus ", rho,
+                                            ", so each step is rescaled by ", 1 / rho), fails="printed factor does not undo the "
                          "leading decay", correction=f"Phi = ({1 / rho})**(t/epsilon) * Phi'",
                          correction_math=sp.Eq(sp.Symbol("normaliser"), model_factor),
                          correction_latex=r"\Phi = \left(" + latex(1 / rho) + r"\right)^{t/\varepsilon}\Phi'",

@@ -121,9 +121,11 @@ def check_potential_sign(claim, ctx):
     vprime = sp.Derivative(N.v(N.z), N.z)
     kappa = sp.simplify(-acc / vprime)
     ok = (not kappa.has(N.z)) and bool(kappa.is_positive)
-    return from_residual(ok, holds=f"acceleration z'' = {acc}: pushed down the gradient of v, away "
-                         "from maxima and towards minima",
-                         fails=f"acceleration z'' = {acc} does not push away from maxima of v",
+    zpp = sp.Derivative(sp.Function("z")(N.t), (N.t, 2))
+    return from_residual(ok, holds=Prose.of("acceleration ", sp.Eq(zpp, acc), ": pushed down the "
+                                            "gradient of v, away from maxima and towards minima"),
+                         fails=Prose.of("acceleration ", sp.Eq(zpp, acc), " does not push away "
+                                        "from maxima of v"),
                          evidence={"acceleration": acc, "kappa": kappa},
                          steps=[Step("Heisenberg acceleration for the derived H",
                                      r"\ddot z = -[H,[H,z]] = " + latex(acc))])

@@ -11,6 +11,7 @@ from entwined.derive.kac.system import (COMPTON, F, generator_matrices, lattice_
 from entwined.core import notation as N
 from entwined.checks.compare import compared_step, derived_step, combine_numeric, missing
 from entwined.checks.registry import checks
+from entwined.core.evidence import Prose
 from entwined.core.verdicts import Step, from_residual
 from entwined.numerics.consistency import kac_psi_one_step, kac_second_order
 
@@ -69,8 +70,9 @@ def check_psi_definition(claim, ctx):
             res = [sp.expand(reduce_on_solutions(l - r, norm)) for l, r in printed.parsed]
             chain[cid] = list(res)
             ok = ok and all(r == 0 for r in res)
-    return from_residual(ok, holds=f"an invertible change of variables (det = {det}) that turns the "
-                         "system of exp(a t) phi' into the printed (22)-(23)",
+    return from_residual(ok, holds=Prose.of("an invertible change of variables (determinant ", det,
+                                            ") that turns the system of ", sp.exp(N.a * N.t),
+                                            " phi' into the printed (22)-(23)"),
                          fails="with these combinations the lattice system does not become the "
                          "printed (22)-(23)" if det != 0 else "the combinations are not invertible",
                          evidence={"jacobian_determinant": det, "residuals_22_23": chain},

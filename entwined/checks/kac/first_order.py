@@ -34,8 +34,8 @@ def check_scaling(claim, ctx):
     mean_free_time = sp.simplify(N.epsilon / alpha)
     ok = total == 1 and mean_free_time == 1 / N.a and sp.simplify(speed - N.c) == 0
     return from_residual(ok, holds="alpha + beta = 1; mean time between corners eps/alpha = 1/a; "
-                         "speed delta/eps = c", fails=f"alpha + beta = {total}, mean free time "
-                         f"{mean_free_time}", evidence={"alpha_plus_beta": total,
+                         "speed delta/eps = c", fails=Prose.of(sp.Eq(N.alpha + N.beta, total),
+                                                               ", mean free time ", mean_free_time), evidence={"alpha_plus_beta": total,
                                                       "mean_free_time": mean_free_time},
                          steps=[Step("mean free time (geometric waiting, mean 1/alpha steps)",
                                      r"\varepsilon/\alpha = " + latex(mean_free_time))])
@@ -75,8 +75,8 @@ def check_first_order_expansion(claim, ctx):
     ok = all(r == 0 for r in residuals)
     return from_residual(
         ok, holds="first-order Taylor expansion of (16) with delta = c eps",
-        fails="the printed expansion differs at first order: " + "; ".join(
-            str(r) for r in residuals if r != 0),
+        fails=Prose.of("the printed expansion differs at first order by ",
+                       *[r for r in residuals if r != 0]),
         correction="; ".join(f"{c} = 0" for c in corrections), correction_math=list(corrections),
         correction_latex=r",\quad ".join(
             rf"(1+\varepsilon\partial_t)\phi'_{i} = " + latex(rhs_) for i, rhs_ in (

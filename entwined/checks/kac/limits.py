@@ -238,8 +238,10 @@ def check_klein_gordon(claim, ctx):
     ok = any(sp.simplify(omega_printed - om) == 0 for om in works)
     return from_residual(
         ok, holds="with the printed exponent (25) becomes the Klein-Gordon equation",
-        fails=f"the printed exponent gives omega = {omega_printed}; the first-order term cancels only "
-              f"for omega = {works[0] if works else good}",
+        fails=Prose.of("the printed exponent gives ", sp.Eq(N.omega, omega_printed),
+                       "; the first-order term cancels only for ",
+                       sp.Eq(N.omega, works[0]) if works else sp.Eq(N.omega, good[0]) if good
+                       else "no omega"),
         correction_math=sp.Eq(sp.Symbol("omega"), works[0]) if works else None, correction=(
             "psi_m = exp(-I*m*c**2*t/hbar)*chi" if works else None),
         correction_latex=(r"\psi_- = e^{-i m c^2 t/\hbar}\chi\ \Rightarrow\ " + latex(target) + " = 0")
@@ -296,9 +298,11 @@ def check_segments(claim, ctx):
     exponential = sp.simplify(survival - sp.exp(-N.a * s)) == 0
     ok = exponential and sp.simplify(mean_length - 1 / N.a) == 0
     return from_residual(ok, holds="exponential segments with mean length 1/a",
-                         fails=f"segments are exponential in time with mean {mean_time}; their "
-                               f"length in z has mean {mean_length} (= hbar/(m c), the Compton length, "
-                               "for a = m c^2/hbar), not 1/a" if exponential else
+                         fails=Prose.of("segments are exponential in time with mean ", mean_time,
+                                        "; their length in z has mean ", mean_length, " (that is ",
+                                        mean_length.subs(N.a, N.m * N.c**2 / N.hbar),
+                                        ", the Compton length, for ", sp.Eq(N.a, N.m * N.c**2 / N.hbar),
+                                        "), not ", 1 / N.a) if exponential else
                                "segment durations are not exponential",
                          correction="mean duration 1/a, mean length c/a",
                          correction_math={"mean_duration": mean_time, "mean_length": mean_length},
