@@ -93,5 +93,7 @@ def compared_step(*parts, residual, formula=None, uses=(), check="") -> Derivati
     else:
         values = list(residual) if isinstance(residual, (list, tuple, sp.MatrixBase)) else [residual]
         status = StepStatus.PROVED if all(sp.expand(v) == 0 for v in values) else StepStatus.FAILED
+    if formula is None and residual is not None:
+        formula = list(residual) if isinstance(residual, (list, tuple, sp.MatrixBase)) else residual
     return DerivationStep(Prose.of(*parts), formula=formula, status=status, check=check,
                           residual=residual, uses=tuple(uses))

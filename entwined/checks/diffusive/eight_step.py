@@ -201,7 +201,9 @@ def _status(ok: bool) -> StepStatus:
 
 def derivation_steps(env=model.LEFT, table=None) -> list[DerivationStep]:
     """(12) -> (13) as checked steps: each statement with its own symbolic check (exact
-    noncommutative expansion, derive/diffusive/steps.py), its residual and what it uses."""
+    noncommutative expansion, derive/diffusive/steps.py), its residual and what it uses.  The
+    statement says what is established; the formula shows it (components as a list, so that a
+    long one is broken into lines)."""
     p = eight_step_pieces(env, table)
     check = "exact expansion with noncommuting d/dz and v, epsilon = delta^2/(2D), through delta^3"
     R, A1, j = sp.MatrixSymbol("R", 2, 2), sp.MatrixSymbol("A_1", 2, 2), sp.Symbol("j")
@@ -210,42 +212,42 @@ def derivation_steps(env=model.LEFT, table=None) -> list[DerivationStep]:
     res_r = (p.R - rotation(sp.pi / 4)).applyfunc(sp.simplify)
     steps.append(DerivationStep(
         Prose.of("the part of the normalised step ", sp.sqrt(2) * M, " without ", N.delta,
-                 " (rules of (1), ", N.alpha, " of (5) at the target site) is the rotation by ",
-                 sp.pi / 4, ": ", sp.Eq(R, p.R, evaluate=False)),
+                 " (rules of (1), ", N.alpha, " of (5) at the target site) is the rotation R by ",
+                 sp.pi / 4, ":"),
         formula=p.R, status=_status(res_r.is_zero_matrix), check=check + "; R minus the rotation",
         residual=res_r, uses=("1", "5", "3", "alpha at the target site")))
     res8 = (p.R**8 - sp.eye(2)).applyfunc(sp.simplify)
     steps.append(DerivationStep(
-        Prose.of("R is an eighth root of the identity: ", sp.Eq(R**8, p.R**8, evaluate=False)),
+        Prose.of("R is an eighth root of the identity, ", sp.Eq(R**8, sp.Identity(2)), ":"),
         formula=p.R**8, status=_status(res8.is_zero_matrix), check="matrix power, exact",
         residual=res8, uses=("12",)))
     drift = summed_drift(p.R, p.A1)
     drift_on_phi = apply(drift)
     steps.append(DerivationStep(
-        Prose.of("the first-order drift cancels over the eight steps: with ",
-                 sp.Eq(sp.MatMul(A1, sp.MatrixSymbol("Phi", 2, 1)), apply(p.A1), evaluate=False),
-                 " the part of order ", N.delta, " of ", (sp.sqrt(2) * M)**8, ", ",
-                 sp.Sum(R**(7 - j) * A1 * R**j, (j, 0, 7)), ", applied to Phi is ", drift_on_phi),
-        formula=drift_on_phi, status=_status(all(e == 0 for e in drift_on_phi)
-                                             and (drift - p.T1).is_zero_matrix),
+        Prose.of("the first-order drift cancels over the eight steps: the part of order ", N.delta,
+                 " of ", (sp.sqrt(2) * M)**8, " is ", sp.Sum(R**(7 - j) * A1 * R**j, (j, 0, 7)),
+                 ", where ", A1, " is the part of order ", N.delta, " of one step; applied to ",
+                 sp.MatrixSymbol("Phi", 2, 1), " it gives, by component:"),
+        formula=list(drift_on_phi), status=_status(all(e == 0 for e in drift_on_phi)
+                                                   and (drift - p.T1).is_zero_matrix),
         check=check + "; the written-out sum and the order-delta part of the power agree",
-        residual=drift_on_phi, uses=("12",)))
+        residual=list(drift_on_phi), uses=("12",)))
     second = apply(p.T2)
     target = apply(8 * N.epsilon * p.generator)
     res2 = (second - target).applyfunc(sp.simplify)
     steps.append(DerivationStep(
         Prose.of("the second-order and potential terms combine into the generator of (13): the "
-                 "part of order ", N.delta**2, " of the eight steps applied to Phi is ", second,
-                 ", which is ", 8 * N.epsilon, " times the right-hand side of (13) with ",
-                 sp.Eq(N.D, N.delta**2 / (2 * N.epsilon))),
-        formula=second, status=_status(res2.is_zero_matrix), check=check,
-        residual=res2, uses=("3", "6", "13")))
+                 "part of order ", N.delta**2, " of the eight steps applied to ",
+                 sp.MatrixSymbol("Phi", 2, 1), " is ", 8 * N.epsilon, " times the right-hand side "
+                 "of (13) with ", sp.Eq(N.D, N.delta**2 / (2 * N.epsilon)), ":"),
+        formula=list(second), status=_status(res2.is_zero_matrix), check=check,
+        residual=list(res2), uses=("3", "6", "13")))
     third = apply(p.T3)
     nonzero = any(e != 0 for e in third)
     steps.append(DerivationStep(
-        Prose.of("the first term beyond (13) is of order ", N.delta**3, " per eight steps, ",
-                 third, ", i.e. of order ", N.delta, " against ", 8 * N.epsilon,
-                 ": the remainder of (13) is ", sp.Order(N.delta)),
-        formula=third, status=_status(nonzero), check=check + "; the part of order delta^3 is nonzero",
-        residual=None, uses=("13",)))
+        Prose.of("the first term beyond (13) is of order ", N.delta**3, " per eight steps, i.e. "
+                 "of order ", N.delta, " against ", 8 * N.epsilon, ": the remainder of (13) is ",
+                 sp.Order(N.delta), "; by component:"),
+        formula=list(third), status=_status(nonzero),
+        check=check + "; the part of order delta^3 is nonzero", residual=None, uses=("13",)))
     return steps

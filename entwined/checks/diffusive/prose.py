@@ -96,7 +96,6 @@ def check_product(claim, ctx):
         return from_residual(True, holds="d/dt (psi_L psi_R) is a total z-derivative, and with the "
                              "process's data the constant is positive", fails="", evidence=evidence,
                              steps=steps)
-    chi = sp.Function("psi_L")(N.z, N.t)
     return from_residual(
         False, holds="",
         fails=Prose.of("the integral is time-independent (its density's rate is a total "

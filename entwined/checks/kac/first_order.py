@@ -87,11 +87,11 @@ def check_first_order_expansion(claim, ctx):
         evidence={"residual_first_order": list(residuals)},
         steps=[derived_step("the exact (16) minus its left side, Taylor-expanded to first order in ",
                             N.epsilon, " with ", sp.Eq(N.delta, N.c * N.epsilon), ": ",
-                            *[sp.Eq(c, 0) for c in corrections], formula=corrections,
+                            formula=[sp.Eq(c, 0) for c in corrections],
                             uses=("15", "16"), check="shift operators expanded as Taylor series, "
                             "truncated at weight 1"),
                compared_step("the printed (17) minus that expansion, to first order: ",
-                             *residuals, residual=residuals, uses=("17",),
+                             residual=residuals, uses=("17",),
                              check="difference truncated at first order")])
 
 
@@ -108,15 +108,14 @@ def _system_check(claim, system, what, constant=False):
         corr += " (the printed form holds for exp(a t) phi', not for phi')"
     derived_eqs = [sp.Eq(sp.Derivative(F(n), N.t), g) for n, g in system.items()]
     steps = [derived_step(f"the {what} the lattice (16) gives at order ", N.epsilon, ": ",
-                          *derived_eqs, formula=derived_eqs, uses=("16", "17"),
+                          formula=derived_eqs, uses=("16", "17"),
                           check="order-epsilon terms of (16) with delta = c epsilon"),
              compared_step("the printed form on solutions of that system (time derivatives "
-                           "eliminated), residual: ", *res, residual=res, uses=("16",),
+                           "eliminated), residual: ", residual=res, uses=("16",),
                            check="time derivatives replaced by the derived system"),
              compared_step("the printed form on solutions of the system obeyed by ",
                            sp.exp(N.a * N.t) * F("phip1"), " and ", sp.exp(N.a * N.t) * F("phip2"),
-                           " (where the lattice's damping term goes), residual: ", *res_norm,
-                           residual=res_norm, uses=("16",),
+                           " (where the lattice's damping term goes), residual: ", residual=res_norm, uses=("16",),
                            check="the derived system for exp(a t) phi', time derivatives eliminated")]
     return from_residual(ok, holds=f"{what} matches the lattice",
                          fails=f"{what}: the lattice gives an extra -a phi'_i damping term" if
@@ -170,15 +169,16 @@ def check_constant_solution(claim, ctx):
         evidence={"residual": list(res), "one_step_matrix": Tm,
                   "modulus_per_step": r, "angle_per_step": theta,
                   "limit": list(limit)},
-        steps=[derived_step("one step of (16) for constant data is the matrix ", Tm,
+        steps=[derived_step("one step of (16) for constant data is the matrix",
                             formula=Tm, uses=("16", "19"), check="(16) with all shifts set to 1"),
                derived_step("its eigenvalues have modulus ", sp.Eq(sp.Symbol("r"), r),
                             " and angle ", sp.Eq(sp.Symbol("theta"), theta),
-                            formula=sp.Matrix([r, theta]), check="exact, 2 x 2"),
+                            check="exact, 2 x 2"),
                derived_step("after ", sp.Eq(sp.Symbol("n"), N.t / N.epsilon), " steps, as ",
-                            sp.Eq(N.epsilon, 0), ": ", *[sp.Eq(F(n), v) for n, v in zip(("phip1", "phip2"), limit)],
-                            formula=limit, check="limits of r^(t/epsilon) and n theta"),
-               compared_step("the printed (20) minus that limit: ", res.T, residual=res,
+                            sp.Eq(N.epsilon, 0), ":",
+                            formula=[sp.Eq(F(n), v) for n, v in zip(("phip1", "phip2"), limit)],
+                            check="limits of r^(t/epsilon) and n theta"),
+               compared_step("the printed (20) minus that limit:", residual=res,
                              uses=("20",), check="simplified difference")])
     if not ctx.numerics:
         return outcome

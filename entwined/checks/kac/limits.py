@@ -10,7 +10,7 @@ import sympy as sp
 from entwined.derive.calculus import latex
 from entwined.derive.kac.system import F, derived_25, psi, reduce_on_solutions
 from entwined.core import notation as N
-from entwined.checks.compare import combine_numeric, compared_step, derived_step, missing
+from entwined.checks.compare import compared_step, derived_step, missing
 from entwined.checks.registry import checks
 from entwined.core.evidence import Prose
 from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
@@ -90,9 +90,9 @@ def check_schrodinger_limit(claim, ctx):
                           ": ", sp.Eq(fast, 0), formula=sp.Eq(fast, 0), uses=("25",),
                           check="substitution, division by the phase, limit"),
              compared_step("the printed equation against the slow-branch limit, residual: ",
-                           *res_slow, residual=res_slow, check="time derivative eliminated"),
+                           residual=res_slow, check="time derivative eliminated"),
              compared_step("the printed equation, read for ", chi, ", against the fast-branch "
-                           "limit, residual: ", *res_fast, residual=res_fast,
+                           "limit, residual: ", residual=res_fast,
                            check="time derivative eliminated")]
     correction = dict(correction="I*hbar*Derivative(chi, t) = -hbar**2/(2*m)*Derivative(chi, z, 2) "
                       "with chi = exp(2*I*m*c**2*t/hbar)*psi_m",
@@ -252,14 +252,14 @@ def check_klein_gordon(claim, ctx):
                             sp.Eq(transformed, 0), formula=transformed, uses=("25",),
                             check="substitution and division by the phase"),
                derived_step("the first-order time derivative cancels for ",
-                            *[sp.Eq(w, g) for g in good], formula=good,
+                            formula=[sp.Eq(w, g) for g in good],
                             check="its coefficient solved for w"),
                compared_step("with that w, ", 2 * N.m / N.hbar, " times the result minus the "
-                             "Klein-Gordon operator: ", *[sp.simplify(kg(om) - target) for om in good],
+                             "Klein-Gordon operator:",
                              residual=[sp.simplify(kg(om) - target) for om in good],
                              check="simplified difference"),
                compared_step("the printed exponent minus the one that works: ",
-                             *[sp.simplify(omega_printed - om) for om in good],
+                             
                              residual=[sp.simplify(omega_printed - om) for om in good],
                              uses=("25.klein-gordon",), check="simplified difference")])
 
