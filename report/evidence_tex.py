@@ -762,6 +762,8 @@ def _residual_is_zero(r) -> bool:
     try:
         if isinstance(r, sp.MatrixBase):
             return r.is_zero_matrix is True
+        if isinstance(r, (list, tuple)):
+            return all(_residual_is_zero(x) for x in r)
         return r == 0
     except Exception:
         return False
@@ -774,7 +776,9 @@ def steps(items) -> Tex:
     for st in items:
         mark = STATUS_MARKS.get(st.status, STATUS_MARKS[StepStatus.UNCHECKED])
         line = [r"\item[" + mark + "] " + prose_tex(st.statement)]
-        if st.formula is not None:
+        if isinstance(st.formula, (list, tuple)):       # components: one displayed line each
+            line.extend(math_display(f) for f in st.formula)
+        elif st.formula is not None:
             line.append(math_display(st.formula))
         note = [r"\emph{" + text_tex(st.status.value) + "}"]
         if st.check:
