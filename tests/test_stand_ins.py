@@ -120,3 +120,15 @@ def test_kac_route_derivations_are_checked_steps():
     # the failing step of (18) is the damping term -a phi'_i
     a, p1, p2 = N.a, sp.Function("phip1")(N.z, N.t), sp.Function("phip2")(N.z, N.t)
     assert [sp.expand(r) for r in steps["18"][1].residual] == [-a * p1, -a * p2]
+
+
+@pytest.mark.parametrize("psi_m", ["(phip1(z, t) - I*phip2(z, t))*exp(-I*a*t)*v(z)",
+                                   "Derivative(phip1(z, t), z) - I*phip2(z, t)",
+                                   "(phip1(z, t) - I*phip2(z, t))*exp(-I*a*t)*m"])
+def test_a_psi_minus_the_lattice_cannot_evaluate_is_unproven_not_a_crash(tmp_path, psi_m):
+    path = mutated(tmp_path, '"psi_m(z, t) = (phip1(z, t) - I*phip2(z, t))*exp(-I*a*t)"',
+                   f'"psi_m(z, t) = {psi_m}"')
+    out = verdicts(path, ids={"25.same-pde", "25.schrodinger-limit", "21"}, numerics=True)
+    for cid in ("25.same-pde", "25.schrodinger-limit"):
+        assert out[cid].verdict == Verdict.UNPROVEN, (cid, out[cid].detail)
+        assert "internal error" not in str(out[cid].detail)

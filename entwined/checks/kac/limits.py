@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from entwined.derive.calculus import latex
 from entwined.derive.kac.system import F, derived_25, psi, reduce_on_solutions
@@ -43,8 +44,8 @@ def _lattice_studies(claim, ctx, slow_sign: float, printed_sign: complex) -> dic
         return None
     u1, u2 = sp.symbols("u1 u2")
     expr = defs["psi_m"].xreplace({F("phip1"): u1, F("phip2"): u2})
-    if expr.free_symbols - {u1, u2, N.t, N.a}:
-        return None
+    if expr.free_symbols - {u1, u2, N.t, N.a} or expr.atoms(AppliedUndef) or expr.has(sp.Derivative):
+        return None            # only pointwise maps of the two envelopes can be evaluated
     psi_m = sp.lambdify((u1, u2, N.t, N.a), expr, "numpy")
     chi = lambda x, y, t, a: psi_m(x, y, t, a) * np.exp(REST_PHASE * 1j * a * t)
     s = float(printed_sign.real)
@@ -162,8 +163,8 @@ def _psi_minus_map(ctx):
         return None
     u1, u2 = sp.symbols("u1 u2")
     expr = defs["psi_m"].xreplace({F("phip1"): u1, F("phip2"): u2})
-    if expr.free_symbols - {u1, u2, N.t, N.a}:
-        return None
+    if expr.free_symbols - {u1, u2, N.t, N.a} or expr.atoms(AppliedUndef) or expr.has(sp.Derivative):
+        return None            # only pointwise maps of the two envelopes can be evaluated
     return sp.lambdify((u1, u2, N.t, N.a), expr, "numpy")
 
 
