@@ -67,6 +67,8 @@ def _chain_tex(chain) -> Tex:
         extra.append("via " + _links(chain.culprits))
     if chain.unchecked:
         extra.append("not checked in this run: " + _links(chain.unchecked))
+    if getattr(chain, "reading_dependent", ()):
+        extra.append("reading of " + _links(chain.reading_dependent))
     return Tex(word + (" (" + "; ".join(extra) + ")" if extra else ""))
 
 
@@ -132,14 +134,14 @@ def _claim(r, run, registry) -> dict:
     for k, v in o.evidence.items():
         if isinstance(v, (Readings, DerivationStep)):
             continue
-        if claim.is_main and k in ("premises", "culprits", "findings", "premise_verdicts"):
+        if claim.is_main and k in ("premises", "culprits", "reading_dependent", "findings", "premise_verdicts"):
             continue
         evidence[k] = v
     return {
         "id": claim.id, "id_tex": plain_tex(claim.id), "anchor": _anchor(claim.id),
         "link": _claim_link(claim.id), "title": text_tex(claim.title),
         "heading": _heading("(" + claim.id + ") " + claim.title),
-        "provenance": plain_tex(claim.provenance), "is_main": claim.is_main,
+        "provenance": plain_tex(claim.provenance), "is_main": claim.is_main, "paraphrase": claim.paraphrase,
         "statement": text_tex(claim.statement) if claim.statement else None,
         "printed": [_printed(t, claim.id, order) for t in claim.equations],
         "ocr": plain_tex(claim.ocr) if claim.ocr else None,
@@ -176,6 +178,8 @@ def _findings(run, by_id: dict) -> list[dict]:
                     "kind": plain_tex(f.kind), "title": text_tex(f.title),
                     "statement": text_tex(f.statement), "affected": affected,
                     "unaffected": _links(f.unaffected) if f.unaffected else None,
+                    "reconstructed": (_links(f.reconstructed)
+                                      if getattr(f, "reconstructed", ()) else None),
                     "automatic": f.automatic})
     return out
 

@@ -30,7 +30,7 @@ SECTIONS = {
 }
 KEYS_REQUIRED = ("id", "section", "title", "provenance")
 KEYS_OPTIONAL = ("equations", "statement", "order", "ocr", "note", "uses", "ignores",
-                 "readings")
+                 "readings", "paraphrase")
 # What kind of root cause a finding is (README, "Findings"): a convention is never an error.
 FINDING_KINDS = ("error", "omission", "typo", "convention", "transcription")
 FINDING_KEYS = ("id", "kind", "title", "statement", "covers")
@@ -74,6 +74,7 @@ class Claim:
     uses: tuple[str, ...] = ()           # the claims this step is derived from (its premises)
     ignores: tuple[str, ...] = ()        # premises a main claim does not rest on (with a note)
     readings: tuple["Reading", ...] = ()  # alternative transcriptions of an unreadable glyph
+    paraphrase: bool = False             # the statement is our wording, not a quotation
 
     @property
     def is_main(self) -> bool:
@@ -186,6 +187,8 @@ def _claim_from_entry(entry: dict, index: int) -> Claim:
     if entry["section"] not in SECTIONS:
         raise ClaimError(f"claim {cid}: unknown section {entry['section']!r}; use one of "
                          + ", ".join(SECTIONS))
+    if "paraphrase" in entry and not isinstance(entry["paraphrase"], bool):
+        raise ClaimError(f"claim {cid}: field 'paraphrase' must be true or false")
     if entry["provenance"] not in PROVENANCE:
         raise ClaimError(f"claim {cid}: provenance {entry['provenance']!r} is not one of "
                          + ", ".join(PROVENANCE))
@@ -212,7 +215,8 @@ def _claim_from_entry(entry: dict, index: int) -> Claim:
                  provenance=entry["provenance"], equations=tuple(equations),
                  statement=entry.get("statement", ""), order=entry.get("order"),
                  ocr=entry.get("ocr"), note=entry.get("note"), parsed=tuple(parsed),
-                 order_expr=order_expr, uses=uses, ignores=ignores, readings=readings)
+                 order_expr=order_expr, uses=uses, ignores=ignores, readings=readings,
+                 paraphrase=bool(entry.get("paraphrase", entry["section"] == MAIN_SECTION)))
 
 
 def _id_list(entry: dict, key: str, cid: str) -> tuple[str, ...]:

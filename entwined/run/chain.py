@@ -29,8 +29,9 @@ class ChainStatus:
     """How sound the premises of one claim are, and which premises make it less than sound."""
 
     status: str
-    culprits: tuple[str, ...] = ()      # premises (transitively) that do not hold as printed
+    culprits: tuple[str, ...] = ()      # premises (transitively) whose verdict is not holds
     unchecked: tuple[str, ...] = ()     # premises with no result in this run (--only)
+    reading_dependent: tuple[str, ...] = ()   # premises that hold under one reading of the print
 
     def describe(self) -> str:
         if self.status == SOUND and not self.unchecked:
@@ -41,6 +42,9 @@ class ChainStatus:
         if self.unchecked:
             parts.append("premises not checked in this run: "
                          + ", ".join(f"({c})" for c in self.unchecked))
+        if self.reading_dependent:
+            parts.append("depends on the reading of "
+                         + ", ".join(f"({c})" for c in self.reading_dependent))
         return "; ".join(parts)
 
 
@@ -55,6 +59,9 @@ class Finding:
     claims: tuple[str, ...]             # covered claims that do not hold as printed
     unaffected: tuple[str, ...] = ()    # covered claims that hold in this run
     automatic: bool = False             # made for a claim no stated root cause covers
+    # the affected claims and their premises whose printed form is our reconstruction from
+    # illegible OCR: the finding stands or falls with that reconstruction
+    reconstructed: tuple[str, ...] = ()
 
 
 def premises(claims: dict[str, Claim], cid: str, ignore=()) -> list[str]:
@@ -79,20 +86,22 @@ def holds_as_printed(outcome: Outcome) -> bool:
 
 def chain_status(claims: dict[str, Claim], outcomes: dict[str, Outcome], cid: str,
                  ignore=()) -> ChainStatus:
-    worst, culprits, unchecked = SOUND, [], []
+    worst, culprits, unchecked, by_reading = SOUND, [], [], []
     for p in premises(claims, cid, ignore):
         if p not in outcomes:
             unchecked.append(p)
             continue
         o = outcomes[p]
         status = _OF_VERDICT[o.verdict]
-        if status != SOUND or not holds_as_printed(o):
+        if status != SOUND:
             culprits.append(p)
+        elif not holds_as_printed(o):
+            by_reading.append(p)
         if _RANK[status] > _RANK[worst]:
             worst = status
     if unchecked and worst == SOUND:
         worst = ON_UNPROVEN
-    return ChainStatus(worst, tuple(culprits), tuple(unchecked))
+    return ChainStatus(worst, tuple(culprits), tuple(unchecked), tuple(by_reading))
 
 
 _MAIN_VERDICT = {SOUND: Verdict.HOLDS, ON_CORRECTION: Verdict.CORRECTED,
@@ -104,10 +113,12 @@ def judge_main(claim: Claim, claims: dict[str, Claim], outcomes: dict[str, Outco
     """A main claim holds exactly as far as every step it rests on holds."""
     chain = chain_status(claims, outcomes, claim.id, claim.ignores)
     verdict = _MAIN_VERDICT[chain.status]
-    causes = sorted({finding_of[c] for c in chain.culprits if c in finding_of})
-    if verdict == Verdict.HOLDS and chain.culprits:
+    causes = sorted({finding_of[c] for c in chain.culprits + chain.reading_dependent
+                     if c in finding_of})
+    if verdict == Verdict.HOLDS and chain.reading_dependent:
         detail = ("holds under the readings of the print for which its premises hold; "
-                  "reading-dependent premises: " + ", ".join(f"({c})" for c in chain.culprits))
+                  "reading-dependent premises: "
+                  + ", ".join(f"({c})" for c in chain.reading_dependent))
     elif verdict == Verdict.HOLDS:
         detail = (f"every one of its {len(premises(claims, claim.id, claim.ignores))} premises "
                   "holds as printed")
@@ -126,8 +137,16 @@ def judge_main(claim: Claim, claims: dict[str, Claim], outcomes: dict[str, Outco
             detail += f"; ({c}) holds under the reading {holding[0]}"
     if claim.ignores:
         detail += "; does not rest on " + ", ".join(f"({c})" for c in claim.ignores)
+        # premises whose own chain runs through an ignored claim (e.g. through the potential
+        # term, which a v = 0 claim does not use): say so, so their status does not puzzle
+        through = [p for p in premises(claims, claim.id, claim.ignores)
+                   if not claims[p].is_main and set(claim.ignores) & set(premises(claims, p))]
+        if through:
+            detail += (" (" + ", ".join(f"({p})" for p in through) + " rest on it only through "
+                       "what this claim does not use)")
     evidence = {"premises": premises(claims, claim.id, claim.ignores),
-                "culprits": list(chain.culprits), "findings": causes,
+                "culprits": list(chain.culprits),
+                "reading_dependent": list(chain.reading_dependent), "findings": causes,
                 "premise_verdicts": {p: outcomes[p].verdict.value for p in
                                      premises(claims, claim.id, claim.ignores) if p in outcomes}}
     for c in chain.culprits:          # what decided a culprit is shown with the main claim
@@ -153,7 +172,7 @@ def attribute(specs: tuple[FindingSpec, ...], claims: dict[str, Claim],
         covered.update(affected)
         if affected:
             out.append(Finding(spec.id, spec.kind, spec.title, spec.statement, affected,
-                               unaffected))
+                               unaffected, reconstructed=_reconstructed(claims, affected)))
     for cid, o in outcomes.items():
         if cid in covered or claims[cid].is_main or holds_as_printed(o):
             continue
@@ -163,6 +182,32 @@ def attribute(specs: tuple[FindingSpec, ...], claims: dict[str, Claim],
                            f"({cid}) does not hold as printed", str(o.detail), (cid,),
                            automatic=True))
     return out
+
+
+# severity order for a reader: what is wrong before what is a matter of choice or reading
+KIND_ORDER = ("error", "omission", "typo", "unclassified", "transcription", "convention")
+
+
+def by_severity(findings: list[Finding]) -> list[Finding]:
+    rank = {k: i for i, k in enumerate(KIND_ORDER)}
+    return sorted(findings, key=lambda f: rank.get(f.kind, len(KIND_ORDER)))
+
+
+def _reconstructed(claims: dict[str, Claim], affected) -> tuple[str, ...]:
+    """The reconstructed claims a finding stands on: the affected claims themselves and the
+    premises reached from them through reconstructed claims only (a legible premise is read,
+    not reconstructed, and what lies behind it does not change the finding's reading)."""
+    basis, todo, seen = set(), list(affected), set()
+    while todo:
+        c = todo.pop()
+        if c in seen or c not in claims:
+            continue
+        seen.add(c)
+        if claims[c].provenance == "reconstructed":
+            basis.add(c)
+        if c in affected or claims[c].provenance == "reconstructed":
+            todo.extend(u for u in claims[c].uses if not claims.get(u) or not claims[u].is_main)
+    return tuple(sorted(basis, key=lambda p: list(claims).index(p)))
 
 
 def finding_index(findings: list[Finding]) -> dict[str, str]:

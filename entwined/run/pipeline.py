@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from entwined.checks.registry import Context, load_all
 from entwined.core.claims import Claim, ClaimSet, with_equations
-from entwined.run.chain import (ChainStatus, Finding, attribute, chain_status, finding_index,
-                                judge_main, premises)
+from entwined.run.chain import (ChainStatus, Finding, attribute, by_severity, chain_status,
+                                finding_index, judge_main, premises)
 from entwined.run.guard import DEFAULT_BUDGET_S, Status, run_check
 from entwined.core.evidence import Readings
 from entwined.core.verdicts import Outcome, Verdict
@@ -109,7 +109,7 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
             guarded_outcome, status = _check_readings(check, claim, ctx, budget_s)
         results.append(Result(claim, guarded_outcome, time.perf_counter() - t0, status))
     outcomes = {r.claim.id: r.outcome for r in results}
-    found = attribute(claims.findings, by_id, outcomes)
+    found = by_severity(attribute(claims.findings, by_id, outcomes))
     index = finding_index(found)
     mains = []
     for claim in claims.claims:            # file order: a main claim's main premises come first

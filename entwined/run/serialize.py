@@ -74,7 +74,8 @@ def to_json(run: Run) -> dict:
                          "detail": str(r.outcome.detail)}
                         for r in run.results if r.claim.is_main],
         "findings": [{"id": f.id, "kind": f.kind, "title": f.title, "statement": f.statement,
-                      "claims": list(f.claims), "unaffected": list(f.unaffected)}
+                      "claims": list(f.claims), "unaffected": list(f.unaffected),
+                      "rests_on_reconstruction": list(f.reconstructed)}
                      for f in run.findings],
         "claims": [{
             "equation": r.claim.id,
@@ -89,6 +90,8 @@ def to_json(run: Run) -> dict:
             "chain": run.chain[r.claim.id].status if r.claim.id in run.chain else None,
             "chain_rests_on": (list(run.chain[r.claim.id].culprits)
                                if r.claim.id in run.chain else []),
+            "chain_reading_dependent": (list(run.chain[r.claim.id].reading_dependent)
+                                        if r.claim.id in run.chain else []),
             "finding": run.finding_of(r.claim.id),
             "detail": str(r.outcome.detail),
             "correction": r.outcome.correction,

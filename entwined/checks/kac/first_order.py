@@ -175,7 +175,7 @@ def check_constant_solution(claim, ctx):
                             " and angle ", sp.Eq(sp.Symbol("theta"), theta),
                             check="exact, 2 x 2"),
                derived_step("after ", sp.Eq(sp.Symbol("n"), N.t / N.epsilon), " steps, as ",
-                            sp.Eq(N.epsilon, 0), ":",
+                            "epsilon -> 0:",
                             formula=[sp.Eq(F(n), v) for n, v in zip(("phip1", "phip2"), limit)],
                             check="limits of r^(t/epsilon) and n theta"),
                compared_step("the printed (20) minus that limit:", residual=res,
