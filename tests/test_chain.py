@@ -51,11 +51,19 @@ def test_reading_dependent_verdict():
 
 
 def test_damping_omission_is_one_finding_over_18_to_23():
+    """The omission is a verdict at (18) only; (19)-(23) follow from (18) as printed, so their
+    step holds and their chain rests on (18): one slip, counted once."""
     run = entwined.verify(load_claims(), numerics=False)
     damping = [f for f in run.findings if f.id == "damping"]
     assert len(damping) == 1 and damping[0].kind == "omission"
-    assert set(damping[0].claims) == {"18", "19", "20", "22", "23"}
-    assert all(run.finding_of(c) == "damping" for c in ("18", "19", "20", "22", "23"))
+    assert damping[0].claims == ("18",)
+    assert set(damping[0].unaffected) == {"19", "20", "22", "23"}
+    for cid in ("19", "20", "22", "23"):
+        assert run[cid].verdict == Verdict.HOLDS
+        assert run.chain[cid].status == "rests-on-correction" and "18" in run.chain[cid].culprits
+        assert run[cid].outcome.evidence["against_the_lattice_itself" if cid == "19" else
+                                         "residual_against_lattice" if cid in ("22", "23")
+                                         else "residual_against_lattice"] is not None
     main = {r.claim.id: r.verdict for r in run.results if r.claim.is_main}
     assert set(main) == {"A1", "A2", "A3", "A4"}
     assert main["A3"] == Verdict.CORRECTED      # (18) holds only for exp(a t) phi'

@@ -29,7 +29,8 @@ def test_section_verdicts():
                         "25", "25.schrodinger-limit", "25.wave-limit", "25.klein-gordon", "26",
                         "27", "27.exponential-segments"})
     holds = {"15", "16", "18.dirac", "21", "24", "25", "25.wave-limit", "26", "27",
-             "27.exponential-segments"}        # in the units with c = 1 its 1/a implies
+             "27.exponential-segments",        # in the units with c = 1 its 1/a implies
+             "19", "20", "22", "23"}           # follow from the printed (18); chain carries it
     for cid, o in out.items():
         expected = Verdict.HOLDS if cid in holds else Verdict.CORRECTED
         assert o.verdict == expected, (cid, o.detail)

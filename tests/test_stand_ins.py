@@ -114,9 +114,12 @@ def test_kac_route_derivations_are_checked_steps():
     status = lambda cid: [s.status for s in steps[cid]]
     P, F = StepStatus.PROVED, StepStatus.FAILED
     assert status("18") == [P, F, P]       # derived system; printed differs; exp(a t) phi' obeys it
-    assert status("22") == [P, P, F, P]
+    # (22): the printed (18) through (21) gives it (proved); against the lattice's own system
+    # it fails, and holds for exp(a t) phi' (the chain)
+    assert status("22") == [P, P, P, P, F, P]
     assert status("24") == [P] and status("25") == [P]
-    assert status("20")[-1] == F and status("25.klein-gordon")[-1] == F
+    assert status("20")[0] == P and status("20")[-1] == F     # solves (19); not the lattice's
+    assert status("25.klein-gordon")[-1] == F
     # the failing step of (18) is the damping term -a phi'_i
     a, p1, p2 = N.a, sp.Function("phip1")(N.z, N.t), sp.Function("phip2")(N.z, N.t)
     assert [sp.expand(r) for r in steps["18"][1].residual] == [-a * p1, -a * p2]

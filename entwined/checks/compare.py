@@ -78,6 +78,16 @@ def missing(claim_id) -> Outcome:
                    "so this comparison could not be made")
 
 
+def listed(items, separator=", ") -> list:
+    """Prose parts for several formulas, separated (Prose.of(*listed(eqs)))."""
+    out = []
+    for i, item in enumerate(items):
+        if i:
+            out.append(separator)
+        out.append(item)
+    return out
+
+
 def derived_step(*parts, formula=None, uses=(), check="") -> DerivationStep:
     """A statement computed from the model (not compared with anything): proved symbolically by
     the computation named in `check`."""

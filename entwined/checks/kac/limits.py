@@ -14,7 +14,7 @@ from entwined.core import notation as N
 from entwined.checks.compare import compared_step, derived_step, missing
 from entwined.checks.registry import checks
 from entwined.core.evidence import Prose, Readings
-from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
+from entwined.core.verdicts import Outcome, Verdict, from_residual
 from entwined.numerics.joint_limit import diffusive_route, kac_route
 from entwined.numerics.nonrelativistic import limit_study
 
