@@ -74,7 +74,7 @@ def _chain_tex(chain) -> Tex:
 
 def _heading(text: str) -> Tex:
     """A section title: notation typeset on the page, plain text in the PDF bookmarks."""
-    plain = re.sub(r"[^A-Za-z0-9 .,:;()'=+/-]", "", str(text).replace("->", "to"))
+    plain = re.sub(r"[^\w .,:;()'=+/-]", "", str(text).replace("->", "to"))
     return Tex(r"\texorpdfstring{" + text_tex(text) + "}{" + plain_tex(plain) + "}")
 
 

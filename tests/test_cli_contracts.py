@@ -248,7 +248,7 @@ def test_table_wraps_long_details_and_keeps_every_word():
 
 def test_verify_table_from_the_cli_has_every_word(tmp_path):
     out = tmp_path / "v.json"
-    proc = run_cli("verify", *FAST, "--only", "1", "27.exponential-segments", "14.conjugates",
+    proc = run_cli("verify", *FAST, "--only", "1", "17", "27.exponential-segments", "14.conjugates",
                    "--json", str(out), "--quiet", env={"COLUMNS": "80"})
     assert proc.returncode == 1, proc.stderr
     shown = _details_from_table(proc.stdout)

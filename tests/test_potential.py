@@ -49,33 +49,43 @@ def test_a2_fails_from_its_chain_and_names_the_reading_that_would_hold(run):
     assert potential.R2 in str(a2.outcome.detail)
 
 
-@pytest.mark.parametrize("trend, expected", [("grows", Verdict.FAILS), ("bounded", Verdict.UNPROVEN),
-                                             ("vanishes", Verdict.HOLDS)])
-def test_verdict_is_computed_from_the_trend(monkeypatch, trend, expected):
-    """The same check with a study whose R1 trend is replaced: the verdict follows it (the
-    sampled route still disagrees at finite size, which a vanishing trend allows)."""
-    real = potential.ep.continuum_study
-
-    def fake(*args, **kw):
-        study = real(*args, **{**kw, "inverse_deltas": (4, 8, 12, 16)})
-        study["readings"]["R1"]["trend"] = trend
-        return study
-
-    monkeypatch.setattr(potential.ep, "continuum_study", fake)
-    run = entwined.verify(load_claims(), only={"5.stochastic-potential"}, quick=True)
-    assert run["5.stochastic-potential"].verdict == expected
-
-
-def test_routes_that_contradict_each_other_are_unproven(monkeypatch):
-    """R1 'at rounding' (no discrepancy) while the sample disagrees: unproven, never a verdict."""
+def _with_r1(monkeypatch, discrepancy):
+    """The check run on the real study with R1's discrepancies replaced (floors made tiny, so
+    every point is resolved): the verdict must follow the data, not a label."""
     real = potential.ep.continuum_study
 
     def fake(*args, **kw):
         study = real(*args, **kw)
-        study["readings"]["R1"]["trend"] = "at rounding"
+        r1 = study["readings"]["R1"]
+        r1["discrepancy"] = [discrepancy(h) for h in r1["h"]]
+        r1["floor"] = [1e-30] * len(r1["h"])
         return study
 
     monkeypatch.setattr(potential.ep, "continuum_study", fake)
-    run = entwined.verify(load_claims(), only={"5.stochastic-potential"}, quick=True)
-    out = run["5.stochastic-potential"].outcome
+    return entwined.verify(load_claims(), only={"5.stochastic-potential"}, quick=True)
+
+
+@pytest.mark.parametrize("discrepancy, expected", [
+    (lambda h: 2.0 ** (0.25 / h**2), Verdict.FAILS),        # grows
+    (lambda h: 1.0, Verdict.UNPROVEN),                        # bounded
+    (lambda h: 10 * h**2, Verdict.HOLDS)])                    # vanishes
+def test_verdict_is_computed_from_the_trend(monkeypatch, discrepancy, expected):
+    """The sampled route still disagrees at finite size, which a vanishing trend allows."""
+    run = _with_r1(monkeypatch, discrepancy)
+    assert run["5.stochastic-potential"].verdict == expected
+
+
+def test_routes_that_contradict_each_other_are_unproven(monkeypatch):
+    """R1 at rounding (no discrepancy) while the sample disagrees: unproven, never a verdict."""
+    out = _with_r1(monkeypatch, lambda h: 0.0)["5.stochastic-potential"].outcome
     assert out.verdict == Verdict.UNPROVEN and "disagree" in str(out.detail)
+
+
+def test_points_float64_does_not_resolve_are_left_out_and_named(run):
+    """The control at delta = 1/16 has a rounding floor far above the signal: it is not counted
+    (neither as passing nor failing) and the evidence says so."""
+    out = run["5.stochastic-potential"].outcome
+    control = out.evidence["continuum_control"]
+    assert 1 / 16 not in control.h and len(control.h) >= 2 and control.passes
+    assert "constant at delta = 1/16" in str(out.evidence["continuum_not_resolved"])
+    assert len(out.evidence["continuum_R1"].h) == 4       # every R1 point is resolved
