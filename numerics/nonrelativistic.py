@@ -81,5 +81,5 @@ def limit_study(quantity: Callable, sign: float, data: str = "point source",
         errors.append(float(err) if np.isfinite(err) else float("inf"))
     out = study([1.0 / c for c in speeds], errors, predicted=predicted)
     out.update(what=what or "max relative |lattice quantity - Schroedinger solution| at T = 1",
-               variable="1/c", data=data, sign=sign)
+               variable="1/c", data=data)
     return out

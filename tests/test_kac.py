@@ -34,7 +34,7 @@ def test_section_verdicts():
     for cid, o in out.items():
         expected = Verdict.HOLDS if cid in holds else Verdict.CORRECTED
         assert o.verdict == expected, (cid, o.detail)
-    assert out["18"].evidence["printed_holds_for_exp_at_phi"].value is True
+    assert out["18"].evidence["printed form holds for exp(a t) phi'"].value is True
     assert out["25.klein-gordon"].evidence["klein_gordon_for"].values == (-N.m * N.c**2 / N.hbar,)
 
 
@@ -54,7 +54,7 @@ def test_wrong_signs_are_caught(tmp_path):
     path = mutated(tmp_path, '"Derivative(psi_m(z, t), t) = c*Derivative(psi_p(z, t), z) - 2*I*a*psi_m(z, t)"',
                    '"Derivative(psi_m(z, t), t) = c*Derivative(psi_p(z, t), z) + 2*I*a*psi_m(z, t)"')
     out = verdicts(path, ids={"23"})["23"]
-    assert out.evidence["holds_for_exp_at_phi"].value is False
+    assert out.evidence["printed form holds for exp(a t) phi'"].value is False
     path = mutated(tmp_path, '"I*Derivative(psi_m(z, t), t) = hbar/(2*m)*',
                    '"I*Derivative(psi_m(z, t), t) = -hbar/(2*m)*', name="m25.toml")
     out = verdicts(path, ids={"25"})["25"]
@@ -74,5 +74,5 @@ def test_diffusive_prose_claims_hold_and_potential_sign_matters():
     product = out["14.product-conserved"]
     assert product.verdict == Verdict.CORRECTED
     assert product.evidence["product_at_source"].value == -sp.I
-    assert product.evidence["euler_operator"].items == ()
+    assert product.evidence["Euler operator of the rate (zero: a total derivative)"].items == ()
     assert out["14.potential-sign"].evidence["acceleration"].value == -2 * N.D * sp.Derivative(N.v(N.z), N.z)

@@ -84,11 +84,11 @@ def _steps(gen, rem, per, seconds):
     steps.append(Step(f"alpha at the source site instead: same PDE; delta^1 remainder "
                       f"{'identical' if same1 else 'different'}, delta^2 remainder "
                       f"{'identical' if same2 else 'different'}", ""))
-    return steps, {"site_convention": {"pde_identical": all(
+    return steps, {"alpha at the source site instead of the target": {"same PDE": all(
         sp.expand(per['target'][0][n] - per['source'][0][n]) == 0 for n in names),
-        "delta1_remainder_identical": same1, "delta2_remainder_identical": same2,
-        "delta2_remainder_target": {n: per['target'][1][n][2] for n in names},
-        "delta2_remainder_source": {n: per['source'][1][n][2] for n in names}}}
+        "same remainder at order delta": same1, "same remainder at order delta^2": same2,
+        "remainder at order delta^2, alpha at the target": {n: per['target'][1][n][2] for n in names},
+        "remainder at order delta^2, alpha at the source": {n: per['source'][1][n][2] for n in names}}}
 
 
 @checks("13")
@@ -190,8 +190,8 @@ def check_eight_step_equation(claim, ctx):
                          correction=f"Et**8*Phi = {growth}*M**8*Phi",
                          correction_math=sp.Eq(sp.Symbol("prefactor"), growth),
                          correction_latex=f"E_t^8\\Phi = {latex(growth)}\\,M^8\\Phi",
-                         evidence={"normaliser_per_step": 1 / step_growth(), "factor": growth,
-                                   "random_point_residuals": list(diffs)},
+                         evidence={"normaliser per step, 1/rho": 1 / step_growth(), "factor over eight steps": growth,
+                                   "residuals at random rational points": list(diffs)},
                          steps=[Step("prefactor", f"(1/\\rho)^8 = {latex(growth)}")])
 
 

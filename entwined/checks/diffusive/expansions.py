@@ -71,8 +71,8 @@ def check_reversals_favoured(claim, ctx):
     return from_residual(
         ok, holds="alpha(v eps) increases monotonically from 0 (v -> -oo) to 1 (v -> +oo)",
         fails="alpha is not increasing in v with the printed ensemble",
-        evidence={"d_alpha_dx": slope, "increasing": increasing,
-                  "limit_plus_inf": lim_hi, "limit_minus_inf": lim_lo},
+        evidence={"d alpha / dx, x = v epsilon": slope, "increasing": increasing,
+                  "alpha as x -> +oo": lim_hi, "alpha as x -> -oo": lim_lo},
         steps=[Step("slope of the reversal probability in x = v eps",
                     f"\\frac{{d\\alpha}}{{dx}} = {latex(slope)} > 0")])
 

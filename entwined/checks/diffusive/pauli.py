@@ -71,7 +71,7 @@ def check_rotation(claim, ctx):
                          correction=f"((I2 + syt)*{ks[0]})**8 = I2",
                          correction_math=sp.Eq(k, ks[0]),
                          correction_latex=r"\left(" + latex(ks[0]) + r"(I+\sigma_{\tilde y})\right)^8 = I",
-                         evidence={"eighth_power_of_I_plus_syt": power, "k": list(ks),
+                         evidence={"(I + sigma_ytilde)^8": power, "k": list(ks),
                                    "printed_residual": residual}, steps=steps)
 
 

@@ -60,7 +60,7 @@ def check_product(claim, ctx):
     value = sp.expand((src.get("phip2", 0) + sp.I * src.get("phip1", 0))
                       * (src.get("phip4", 0) + sp.I * src.get("phip3", 0)))
     positive = bool(value.is_positive)
-    evidence = {"rate_of_density": density_rate, "euler_operator": list(euler),
+    evidence = {"rate_of_density": density_rate, "Euler operator of the rate (zero: a total derivative)": list(euler),
                 "product_at_source": value}
     steps = [Step("rate of change of the product density",
                   r"\partial_t(\psi_L\psi_R) = " + latex(density_rate.subs(

@@ -75,7 +75,7 @@ def check_psi_definition(claim, ctx):
                                             " phi' into the printed (22)-(23)"),
                          fails="with these combinations the lattice system does not become the "
                          "printed (22)-(23)" if det != 0 else "the combinations are not invertible",
-                         evidence={"jacobian_determinant": det, "residuals_22_23": chain},
+                         evidence={"jacobian_determinant": det, "(22), (23) from the lattice system through (21), residuals": chain},
                          steps=[Step("Jacobian of (psi_+, psi_-) w.r.t. (phi'_1, phi'_2)", latex(J))])
 
 
@@ -133,7 +133,7 @@ def _psi_equation_check(claim, ctx):
         evidence={"residual_from_printed_18": list(res_printed),
                   "residual_against_lattice": list(res_raw),
                   "residual_against_lattice_without_damping": list(res_norm),
-                  "holds_for_exp_at_phi": ok_norm}, steps=steps)
+                  "printed form holds for exp(a t) phi'": ok_norm}, steps=steps)
     if not ok:
         outcome.detail += ("; against the lattice itself it holds only when (21) is built from "
                            "exp(a t) phi' (the damping (18) omits, carried through)" if ok_norm else

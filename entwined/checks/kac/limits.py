@@ -50,13 +50,13 @@ def _lattice_studies(claim, ctx, slow_sign: float, printed_sign: complex) -> dic
     chi = lambda x, y, t, a: psi_m(x, y, t, a) * np.exp(REST_PHASE * 1j * a * t)
     s = float(printed_sign.real)
     return {
-        "lattice_psi_m_printed": limit_study(
+        "psi_- against the printed equation": limit_study(
             psi_m, s, what="max relative |psi_- of (21) from the Kac lattice - the printed "
             "Schroedinger equation| at T = 1, h = 1/c, real envelope data (point source)"),
-        "lattice_psi_m_slow_limit": limit_study(
+        "psi_- against the slow-branch limit": limit_study(
             psi_m, slow_sign, what="max relative |psi_- - the slow-branch limit of (25)| at "
             "T = 1, h = 1/c"),
-        "lattice_chi_printed": limit_study(
+        "chi = exp(2 i a t) psi_- against the printed equation": limit_study(
             chi, s, what="max relative |chi = exp(2 i a t) psi_- - the printed Schroedinger "
             "equation| at T = 1, h = 1/c"),
     }
@@ -125,15 +125,16 @@ def check_schrodinger_limit(claim, ctx):
     on_lattice = {k: v["passes"] for k, v in studies.items()}
     orders = {k: v["observed_order"][-1] for k, v in studies.items()}
     fmt = lambda k: "n/a" if orders[k] is None else f"{orders[k]:.2f}"
+    PSI, SLOW, CHI = ("psi_- against the printed equation", "psi_- against the slow-branch limit",
+                      "chi = exp(2 i a t) psi_- against the printed equation")
+    yes = lambda k: "yes" if on_lattice[k] else "no"
     measured = (f"on the lattice, from real envelope data, psi_- converges to the printed equation: "
-                f"{'yes' if on_lattice['lattice_psi_m_printed'] else 'no'}; to the slow-branch limit: "
-                f"{'yes' if on_lattice['lattice_psi_m_slow_limit'] else 'no'}; chi = exp(2 i a t) "
-                f"psi_- to the printed equation: {'yes' if on_lattice['lattice_chi_printed'] else 'no'}"
-                f" (observed order {fmt('lattice_chi_printed')} in 1/c)")
-    if printed_slow and on_lattice["lattice_psi_m_printed"]:
+                f"{yes(PSI)}; to the slow-branch limit: {yes(SLOW)}; chi = exp(2 i a t) psi_- to "
+                f"the printed equation: {yes(CHI)} (observed order {fmt(CHI)} in 1/c)")
+    if printed_slow and on_lattice[PSI]:
         return Outcome(Verdict.HOLDS, "the c -> oo limit of (25) is the printed equation for psi_-; "
                        + measured, evidence, steps=steps)
-    if printed_fast and on_lattice["lattice_chi_printed"] and not on_lattice["lattice_psi_m_printed"]:
+    if printed_fast and on_lattice[CHI] and not on_lattice[PSI]:
         return Outcome(Verdict.CORRECTED, "holds for chi = exp(2 i m c^2 t/hbar) psi_-, not for "
                        "psi_-: the process's psi_- lies on the fast branch of (25), whose envelope chi "
                        "obeys the printed equation; the limit taken for psi_- itself (slow branch) has "

@@ -43,7 +43,7 @@ def against_printed(claim_id, pairs, ctx, alpha_fn=None, label="const", at_worst
     exact = mc.iterate_printed(rows, SOURCES[claim_id], STEPS, width)
     res = samples(ctx, alpha_fn, label)
     out = mc.compare(res, exact, COMPONENTS[claim_id])
-    out.update(n_paths=res["n_paths"], steps=STEPS, alpha=label,
+    out.update(n_paths=res["n_paths"], steps=STEPS,
                what="max |ensemble average - printed recurrence| / standard error over all sites")
     t = 8                                   # a time where the signal is well above the noise
     name, comp = next(iter(COMPONENTS[claim_id].items()))
