@@ -69,12 +69,28 @@ def one_step_operator(env=model.LEFT, table=None) -> sp.Matrix:
     return (M / step_growth()).applyfunc(_truncate)
 
 
+def _graded_product(P: list, A: list) -> list:
+    """(sum_i h^i P_i)(sum_j h^j A_j) through h^ORDER, grade by grade: only products that
+    survive the truncation are formed (R, the grade-0 part, is numeric, so those are cheap)."""
+    out = []
+    for k in range(ORDER + 1):
+        acc = sp.zeros(2, 2)
+        for i in range(k + 1):
+            if P[i].is_zero_matrix or A[k - i].is_zero_matrix:
+                continue
+            acc += P[i] * A[k - i]
+        out.append(acc.applyfunc(sp.expand))
+    return out
+
+
 @lru_cache(maxsize=None)
 def eight_step_pieces(env=model.LEFT, table=None) -> EightStepPieces:
     A = one_step_operator(env, table)
-    power = sp.eye(2)
+    grades = [_coefficient(A, k) for k in range(ORDER + 1)]
+    power = [sp.eye(2)] + [sp.zeros(2, 2)] * ORDER
     for _ in range(8):
-        power = (power * A).applyfunc(_truncate)
+        power = _graded_product(power, grades)
+    power = sum((power[k] * h**k for k in range(ORDER + 1)), sp.zeros(2, 2))
     D_op = N.delta**2 / (2 * N.epsilon)            # D from the scaling (3), as a number
     sign = 1 if env is model.LEFT else -1
     generator = sign * sp.Matrix([[0, D_op * DZ**2 - V], [-(D_op * DZ**2 - V), 0]])

@@ -3,6 +3,8 @@ through (21), the constant-data solution, the second-order equation (24)-(25) wi
 a = m c^2/hbar, and the reduction of a printed equation on the solutions of a derived system."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 
 from entwined.derive import model
@@ -61,7 +63,15 @@ def reduce_on_solutions(expr, system):
 
 
 def psi_system(system, psi_defs):
-    """Transform d/dt phi' = system into d/dt psi_pm with psi given by printed (21)."""
+    """Transform d/dt phi' = system into d/dt psi_pm with psi given by printed (21).  Cached on
+    the (hashable) contents: the same system and (21) give the same result for every check
+    and every mutant that leaves them alone."""
+    return dict(_psi_system(tuple(system.items()), tuple(psi_defs.items())))
+
+
+@lru_cache(maxsize=None)
+def _psi_system(system_items, defs_items):
+    system, psi_defs = dict(system_items), dict(defs_items)
     p, m = sp.Function("psi_p")(N.z, N.t), sp.Function("psi_m")(N.z, N.t)
     f1, f2 = F("phip1"), F("phip2")
     sol = sp.solve([sp.Eq(p, psi_defs["psi_p"]), sp.Eq(m, psi_defs["psi_m"])], [f1, f2], dict=True)
@@ -73,7 +83,7 @@ def psi_system(system, psi_defs):
         dt = reduce_on_solutions(sp.Derivative(rhs, N.t), system)
         dt = dt.subs(back).doit()
         out[name] = sp.expand(sp.simplify(dt))
-    return out
+    return tuple(out.items())
 
 
 def constant_data_limit():
