@@ -51,6 +51,7 @@ LATTICE_LIMITS = "at most 10000000 steps and sites*steps <= 2e9 site-updates"
 EXIT_STATUSES = ("exit status: 0 success (with --expect: no change), 1 findings, 2 bad input or "
                  "failed run, 3 internal error in a check, 4 changed from --expect FILE, "
                  "130 interrupted, 141 output pipe closed by the reader")
+LONG_LATTICE_WORK = 10**8         # site-updates from which `lattice` says on stderr that it runs
 MIN_DETAIL_WIDTH = 40             # the verify table's detail column, however narrow the terminal
 MAX_EXPECT_BYTES = 64 * 1024 * 1024
 
@@ -465,7 +466,11 @@ def _run(args) -> int:
     if args.command == "lattice":
         if args.output:
             check_target(args.output)       # fail on a bad path before the work, touching nothing
-        summary = simulate.run(args)
+        def started(sites, steps):          # inputs all valid; a long run says it has begun
+            if sites * steps >= LONG_LATTICE_WORK:
+                print(f"entwined: lattice: {steps} steps on {sites} sites "
+                      f"({sites * steps:.2g} site-updates) ...", file=sys.stderr, flush=True)
+        summary = simulate.run(args, started)
         profile = summary.pop("profile")
         for key, value in summary.items():
             print(f"{key}: {value}")

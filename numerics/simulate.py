@@ -95,9 +95,11 @@ def potential_function(text: str):
     return v
 
 
-def run(args) -> dict:
+def run(args, started=None) -> dict:
     """Validate everything first, then run with NumPy's warnings silenced (a non-finite value is
-    an error of its own, one line); the result is checked to be finite before it is returned."""
+    an error of its own, one line); the result is checked to be finite before it is returned.
+    `started(sites, steps)` is called once everything is validated, just before the lattice loop (the CLI
+    says there that the long work has begun)."""
     delta = positive("delta", args.delta)
     sites = whole("sites", args.sites, 3)
     steps = whole("steps", args.steps, 0)
@@ -112,7 +114,7 @@ def run(args) -> dict:
                             f"exceeds the limit of {MAX_WORK:.0e}; use fewer --sites or --steps")
     in_range("the lattice length sites*delta", sites * delta, "use a smaller --delta")
     with np.errstate(all="ignore"):
-        summary = _run(args, delta, sites, steps)
+        summary = _run(args, delta, sites, steps, started or (lambda sites, steps: None))
     bad = [k for k, v in summary.items() if isinstance(v, float) and not math.isfinite(v)]
     profile = summary["profile"]
     if bad or not all(np.all(np.isfinite(profile[k])) for k in ("phi1", "phi2")):
@@ -121,7 +123,7 @@ def run(args) -> dict:
     return summary
 
 
-def _run(args, delta: float, sites: int, steps: int) -> dict:
+def _run(args, delta: float, sites: int, steps: int, started) -> dict:
     z = (np.arange(sites) - sites // 2) * delta
     length = sites * delta
     psi0 = np.exp(-z**2) * np.exp(2j * z)
@@ -144,6 +146,7 @@ def _run(args, delta: float, sites: int, steps: int) -> dict:
             alpha = np.full(sites, alpha_value)
         else:
             alpha = 0.5 * (1 + np.tanh(vfun(z) * eps))
+        started(sites, steps)
         u = Lattice(alpha).run(u0, steps, scale=normaliser())
         T = steps * eps
         summary.update(epsilon=eps, T=T, norm_initial=float(np.sum(u0**2) * delta),
@@ -158,6 +161,7 @@ def _run(args, delta: float, sites: int, steps: int) -> dict:
         eps = in_range("epsilon = delta/c", delta / c, "use a larger --c or a smaller --delta")
         if a * eps > 1:
             raise EntwinedError(f"alpha = a*epsilon = {a * eps:g} exceeds 1; use a smaller --delta")
+        started(sites, steps)
         u = Lattice(np.full(sites, a * eps)).run(u0, steps)
         summary.update(epsilon=eps, T=steps * eps)
     summary["profile"] = {"z": z, "phi1": u[0], "phi2": u[1]}
