@@ -152,11 +152,15 @@ def test_missing_numba_is_a_clear_error():
 
 
 def test_no_run_time_c_build_is_left():
-    from entwined.numerics import ckernel
+    """No module of numerics/ builds or loads native code at run time (numba's cache aside)."""
     import inspect
-    text = inspect.getsource(ckernel)
-    assert "subprocess" not in text and "ctypes" not in text
-    assert ckernel.status().startswith("compiled numba")
+    import pkgutil
+    import entwined.numerics as package
+    from entwined.numerics import jit
+    for mod in pkgutil.iter_modules(package.__path__):
+        text = inspect.getsource(__import__(f"entwined.numerics.{mod.name}", fromlist=["x"]))
+        assert "ctypes" not in text and "subprocess" not in text, mod.name
+    assert jit.status().startswith("numba")
 
 
 def test_split_step_reference_matches_the_eigendecomposition_at_fourth_order():

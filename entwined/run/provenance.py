@@ -6,7 +6,7 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-from entwined.numerics import ckernel
+from entwined.numerics import jit
 
 PACKAGES = ("sympy", "numpy", "mpmath", "jinja2")
 
@@ -29,4 +29,4 @@ def environment() -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return {"python": sys.version.split()[0], "platform": platform.platform(),
-            "packages": versions, "git_commit": git_commit(), "lattice_loop": ckernel.status()}
+            "packages": versions, "git_commit": git_commit(), "lattice_loop": "compiled " + jit.status()}
