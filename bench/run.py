@@ -242,8 +242,10 @@ def exact():
     import math
     from entwined.numerics import exact_process as ep
     from entwined.numerics import montecarlo as m
+    from entwined.checks.stochastic.potential import INVERSE_DELTAS
     study_t0 = time.perf_counter()
-    study = ep.continuum_study(math.sqrt(2), ep.PotentialAlpha)
+    # the study `entwined verify` runs for (5.stochastic-potential), at its deltas
+    study = ep.continuum_study(math.sqrt(2), ep.PotentialAlpha, inverse_deltas=INVERSE_DELTAS)
     t_study = time.perf_counter() - study_t0
     r1 = study["readings"]["R1"]
     for h, n, sec in zip(r1["h"], r1["steps"], study["process_seconds"]):
@@ -254,7 +256,8 @@ def exact():
         print(f"exact process evaluator, delta = {h:.4f}: {n + 1} levels, "
               f"{proc['cell_updates']:.3g} cell updates, {proc['seconds']:.3f} s (charge only), "
               f"{sec:.3f} s (with occupation)")
-    print(f"exact process evaluator: default continuum study reaches {study['largest_steps']} steps; "
+    print(f"exact process evaluator: the continuum study verify runs (delta = 1/"
+          f"{INVERSE_DELTAS[0]} ... 1/{INVERSE_DELTAS[-1]}) reaches {study['largest_steps']} steps; "
           f"whole study {t_study:.1f} s")
     t0 = time.perf_counter()
     ep.expected_densities(12, m.CanonicalAlpha(3.0, 19.0, 0.4), precision="fraction")

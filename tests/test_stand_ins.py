@@ -135,3 +135,23 @@ def test_a_psi_minus_the_lattice_cannot_evaluate_is_unproven_not_a_crash(tmp_pat
     for cid in ("25.same-pde", "25.schrodinger-limit"):
         assert out[cid].verdict == Verdict.UNPROVEN, (cid, out[cid].detail)
         assert "internal error" not in str(out[cid].detail)
+
+
+def test_corner_probability_has_the_exact_route(monkeypatch):
+    """The process equals, exactly, a walk with corner probability alpha at both hands; if the
+    process turned at one hand with another probability, the check must not hold."""
+    from entwined.checks.stochastic import montecarlo as mc_evidence
+    out = verdicts(ids={"1-2.corner-probability", "1"}, numerics=True)["1-2.corner-probability"]
+    assert out.verdict == Verdict.HOLDS
+    assert out.evidence["exact process against the walk"].get("exactly_zero").value is True
+    real = mc_evidence.ep.envelope_walk
+
+    def other_hand(steps, alpha, **kw):       # a walk whose corners are not all alpha
+        res = real(steps, alpha, **kw)
+        res["mean"] = res["mean"] * 1
+        res["mean"][0, -1, :] += 1
+        return res
+
+    monkeypatch.setattr(mc_evidence.ep, "envelope_walk", other_hand)
+    out = verdicts(ids={"1-2.corner-probability", "1"}, numerics=True)["1-2.corner-probability"]
+    assert out.verdict == Verdict.FAILS

@@ -3,6 +3,7 @@ against the printed recurrences, from the matching point source."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -103,6 +104,28 @@ def exact_against_printed(claim_id, pairs) -> dict:
     return {"what": "max relative |exact expected density of the process - printed recurrence| "
                     f"over {STEPS} levels, float64", "max_relative_gap": worst, "by_alpha": by_alpha,
             "bound": EXACT_BOUND, "passes": worst < EXACT_BOUND}
+
+
+EXACT_LEVELS = 12
+
+
+def exact_corner_check() -> dict:
+    """The process's expected densities (exact, Fraction) against each envelope generated as
+    its own persistent walk that turns with probability alpha at every corner, left- or
+    right-handed alike: equal exactly when every corner of the process has probability alpha
+    whatever its hand (a hand-dependent rate would make them differ)."""
+    by_alpha = {}
+    for a in ALPHAS:
+        q = Fraction(a).limit_denominator(1000)
+        alpha = lambda pos, q=q: np.full(np.shape(pos), q, dtype=object) if np.ndim(pos) else q
+        process = ep.expected_densities(EXACT_LEVELS, alpha, precision="fraction", period=1)
+        walk = ep.envelope_walk(EXACT_LEVELS, alpha, precision="fraction", colour="state")
+        by_alpha[str(a)] = max(abs(x) for x in (process["mean"] - walk["mean"]).ravel())
+    worst = max(by_alpha.values())
+    return {"what": f"max |process - walk with corner probability alpha| over {EXACT_LEVELS} "
+                    "levels, exact rational arithmetic",
+            "largest_difference": float(worst), "exactly_zero": worst == 0,
+            "by_alpha": {k: float(v) for k, v in by_alpha.items()}, "passes": worst == 0}
 
 
 def error_scaling(ctx) -> dict:

@@ -122,7 +122,8 @@ def check_corner_probability(claim, ctx):
         stats = mc_evidence.corner_statistics(ctx)
         scaling = mc_evidence.error_scaling(ctx)
         worst = max(abs(v["standard_score"]) for v in stats.values())
-        ok = worst < 4.0 and scaling["passes"]
+        exact = mc_evidence.exact_corner_check()
+        ok = worst < 4.0 and scaling["passes"] and exact["passes"]
         rates = Table(("envelope and direction", "corners", "opportunities", "rate",
                        "standard score"),
                       tuple((k, v["turns"], v["opportunities"], v["rate"], v["standard_score"])
@@ -130,10 +131,15 @@ def check_corner_probability(claim, ctx):
         return from_residual(
             ok, holds=f"on both envelopes both corner hands occur at rate alpha = {mc_evidence.ALPHA} "
                       f"(largest standard score {worst:.2f}); the ensemble error shrinks as "
-                      f"N^-{scaling['fitted_slope']:.2f}",
+                      f"N^-{scaling['fitted_slope']:.2f}; exactly, the process's expected "
+                      f"densities equal those of a walk turning with probability alpha at every "
+                      f"corner, both hands (difference 0 in rational arithmetic over "
+                      f"{mc_evidence.EXACT_LEVELS} levels)",
             fails=f"corner rates differ from alpha (largest standard score {worst:.2f}) or the "
                   f"ensemble error does not shrink as N^-1/2",
             evidence={"corner_rates": rates, "error_vs_paths": scaling,
+                      "exact process against the walk": Record(tuple(
+                          (k, v) for k, v in exact.items() if k != "by_alpha")),
                       "figures": [Figure("RMS deviation of the ensemble average from (1) against "
                                          "the number of paths", "paths N", "RMS deviation",
                                          (Series("Monte Carlo", tuple(map(float, scaling["n_paths"])),
