@@ -37,14 +37,26 @@ class Context:
         return self._memo[key]
 
 
-def checks(*ids: str):
+NUMERIC: set[str] = set()      # claims whose check holds the printed form against lattice numbers
+
+
+def checks(*ids: str, numeric: bool = False):
+    """Register a check for claim ids; `numeric` declares that it also evaluates the printed
+    form on the lattice (mutation testing then asks whether the numbers alone notice a mutant)."""
     def register(fn):
         for cid in ids:
             if cid in CHECKS:
                 raise RuntimeError(f"two checks registered for claim {cid}")
             CHECKS[cid] = fn
+            if numeric:
+                NUMERIC.add(cid)
         return fn
     return register
+
+
+def numeric_ids() -> tuple[str, ...]:
+    load_all()
+    return tuple(sorted(NUMERIC))
 
 
 def load_all() -> dict:

@@ -16,7 +16,7 @@ from entwined.core.evidence import Figure, Group, MonteCarloComparison, Refineme
 from entwined.core.verdicts import Verdict
 from entwined.derive.calculus import DIFFUSIVE, KAC, apply_operators, lowest_weight, truncate
 from entwined.core import notation as N
-from entwined.checks.registry import Context, load_all
+from entwined.checks.registry import Context, load_all, numeric_ids as numeric_checks
 
 SCALE_NAMES = ("D", "a", "c", "alpha", "beta", "delta", "epsilon", "hbar", "m", "v")
 PER_KIND = 4          # at most this many mutants of each kind per equation (deterministic)
@@ -152,19 +152,17 @@ def _numeric_killed(original, mutant) -> bool:
     return mutant != original
 
 
-NUMERIC_IDS = ("1", "2", "9-10", "11", "13", "14", "18", "20", "22", "23", "25",
-               "25.schrodinger-limit")
-
-
-def run_mutation(claims: ClaimSet, *, numeric_ids=NUMERIC_IDS, quick: bool = True,
+def run_mutation(claims: ClaimSet, *, numeric_ids=None, quick: bool = True,
                  progress=None, only=None, budget_s: float | None = DEFAULT_BUDGET_S) -> dict:
     """Each mutant ends as exactly one of: killed, survived, equivalent, error (its check
     crashed) or timeout; errors and timeouts are never counted as kills.
 
-    `numeric_ids`: claims whose mutants also go through the numeric checks (() for none, as
-    `mutate --no-numerics`); `quick`: shorter refinement sequences in every check (`--quick`);
+    `numeric_ids`: claims whose mutants also go through the numeric checks (default: those
+    whose check the registry declares numeric; () for none, as `mutate --no-numerics`); `quick`: shorter refinement sequences in every check (`--quick`);
     `only`: mutate only these claim ids (the others stay as context)."""
     registry = load_all()
+    if numeric_ids is None:
+        numeric_ids = numeric_checks()
     base_ctx = Context(claims=claims.by_id(), numerics=False, quick=quick)
     report = {"options": {"quick": bool(quick), "numeric_ids": list(numeric_ids),
                           "only": sorted(only) if only is not None else None},

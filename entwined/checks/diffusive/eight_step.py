@@ -91,7 +91,7 @@ def _steps(gen, rem, per, seconds):
         "remainder at order delta^2, alpha at the source": {n: per['source'][1][n][2] for n in names}}}
 
 
-@checks("13")
+@checks("13", numeric=True)
 def check_pde(claim, ctx):
     per, seconds = derivation()
     gen, rem = per["target"]
@@ -108,7 +108,7 @@ def check_pde(claim, ctx):
     return outcome
 
 
-@checks("14")
+@checks("14", numeric=True)
 def check_complex_form(claim, ctx):
     per, _ = derivation()
     gen, rem = per["target"]

@@ -48,7 +48,7 @@ def _pauli_check(claim, ctx):
     return outcome
 
 
-checks("9-10", "11")(_pauli_check)
+checks("9-10", "11", numeric=True)(_pauli_check)
 
 
 @checks("11.rotation")

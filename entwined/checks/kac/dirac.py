@@ -159,7 +159,7 @@ def _psi_numeric(claim, ctx, outcome, raw):
     return outcome
 
 
-checks("22", "23")(_psi_equation_check)
+checks("22", "23", numeric=True)(_psi_equation_check)
 
 
 def _on_normalised_solutions(claim, ctx, subs=None, what=""):
@@ -184,7 +184,7 @@ def check_24(claim, ctx):
     return _on_normalised_solutions(claim, ctx, what="eliminating psi_+")
 
 
-@checks("25")
+@checks("25", numeric=True)
 def check_25(claim, ctx):
     outcome = _on_normalised_solutions(claim, ctx, subs=COMPTON, what="with a = m c^2/hbar, (25)")
     defs = _psi_defs(ctx)

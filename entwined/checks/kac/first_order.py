@@ -138,7 +138,7 @@ def _system_check(claim, system, what, constant=False):
                          steps=steps)
 
 
-@checks("18")
+@checks("18", numeric=True)
 def check_dirac_system(claim, ctx):
     outcome = _system_check(claim, lattice_system(), "first-order system")
     if ctx.numerics:
@@ -203,7 +203,7 @@ def check_constant_data(claim, ctx):
                                  for l, r in claim.parsed], "(19)")
 
 
-@checks("20")
+@checks("20", numeric=True)
 def check_constant_solution(claim, ctx):
     """(20) as a solution of the printed (19), its premise; the exact lattice's own constant-data
     solution (the model) is evidence on the chain."""

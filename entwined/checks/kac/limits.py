@@ -62,7 +62,7 @@ def _lattice_studies(claim, ctx, slow_sign: float, printed_sign: complex) -> dic
     }
 
 
-@checks("25.schrodinger-limit")
+@checks("25.schrodinger-limit", numeric=True)
 def check_schrodinger_limit(claim, ctx):
     """Which solution of (25) does the limit describe?  (25) has two branches per mode: a slow
     one, where the c -> oo limit is taken for psi_- itself, and a fast one, psi_- ~

@@ -88,12 +88,12 @@ def with_monte_carlo(outcome, claim, ctx):
     return outcome
 
 
-@checks("1")
+@checks("1", numeric=True)
 def check_left(claim, ctx):
     return with_monte_carlo(compare_recurrences(claim, model.LEFT), claim, ctx)
 
 
-@checks("2")
+@checks("2", numeric=True)
 def check_right(claim, ctx):
     return with_monte_carlo(compare_recurrences(claim, model.RIGHT), claim, ctx)
 
