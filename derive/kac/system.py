@@ -118,3 +118,23 @@ def derived_25():
     """(24) from the normalised lattice with a = m c^2/hbar, solved for d/dt psi_-, as an equation."""
     return sp.Eq(sp.I * sp.Derivative(psi, N.t),
                  N.hbar / (2 * N.m) * (sp.Derivative(psi, N.z, 2) - sp.Derivative(psi, N.t, 2) / N.c**2))
+
+
+@lru_cache(maxsize=None)
+def klein_gordon_substitution():
+    """(25) with psi_- = exp(i w t) chi: the transformed equation, the w that cancel its
+    first-order time derivative, the Klein-Gordon operator, and for each such w the residual
+    of 2m/hbar times the transformed equation against it.  Claim-independent (the printed
+    exponent is compared with these by the check), so computed once per process."""
+    chi = F("chi")
+    w = sp.Symbol("w", real=True)
+    eq = derived_25()
+    phase = sp.exp(sp.I * w * N.t)
+    transformed = sp.expand(sp.simplify(((eq.lhs - eq.rhs).subs(psi, phase * chi).doit()) / phase))
+    good = tuple(sp.solve(transformed.coeff(sp.Derivative(chi, N.t)), w))
+    target = (sp.Derivative(chi, N.t, 2) / N.c**2 - sp.Derivative(chi, N.z, 2)
+              + (N.m * N.c / N.hbar)**2 * chi)
+    residuals = tuple(sp.simplify(sp.expand(sp.simplify(transformed.subs(w, om) * (2 * N.m / N.hbar)))
+                                  - target) for om in good)
+    return w, transformed, good, target, residuals
+

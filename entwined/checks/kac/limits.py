@@ -9,7 +9,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from entwined.derive.calculus import latex
-from entwined.derive.kac.system import F, derived_25, psi, reduce_on_solutions
+from entwined.derive.kac.system import (F, derived_25, klein_gordon_substitution, psi,
+                                       reduce_on_solutions)
 from entwined.core import notation as N
 from entwined.checks.compare import compared_step, derived_step, missing
 from entwined.checks.registry import checks
@@ -228,15 +229,8 @@ def check_klein_gordon(claim, ctx):
     chi = F("chi")
     exponent = sp.simplify(sp.log(sp.simplify(rhs / chi)), inverse=True)
     omega_printed = sp.simplify(sp.expand(exponent / (sp.I * N.t)))
-    w = sp.Symbol("w", real=True)
-    eq = derived_25()
-    sub = sp.exp(sp.I * w * N.t) * chi
-    transformed = sp.expand(sp.simplify(((eq.lhs - eq.rhs).subs(psi, sub).doit()) / sp.exp(sp.I * w * N.t)))
-    first_order = transformed.coeff(sp.Derivative(chi, N.t))
-    good = sp.solve(first_order, w)
-    kg = lambda om: sp.expand(sp.simplify(transformed.subs(w, om) * (2 * N.m / N.hbar)))
-    target = sp.Derivative(chi, N.t, 2) / N.c**2 - sp.Derivative(chi, N.z, 2) + (N.m * N.c / N.hbar)**2 * chi
-    works = [om for om in good if sp.simplify(kg(om) - target) == 0]
+    w, transformed, good, target, kg_residuals = klein_gordon_substitution()
+    works = [om for om, r in zip(good, kg_residuals) if r == 0]
     ok = any(sp.simplify(omega_printed - om) == 0 for om in works)
     return from_residual(
         ok, holds="with the printed exponent (25) becomes the Klein-Gordon equation",
@@ -258,7 +252,7 @@ def check_klein_gordon(claim, ctx):
                             check="its coefficient solved for w"),
                compared_step("with that w, ", 2 * N.m / N.hbar, " times the result minus the "
                              "Klein-Gordon operator:",
-                             residual=[sp.simplify(kg(om) - target) for om in good],
+                             residual=list(kg_residuals),
                              check="simplified difference"),
                compared_step("the printed exponent minus the one that works: ",
                              
