@@ -92,10 +92,11 @@ def _study(reading: dict, what: str, exponential=False) -> RefinementStudy:
         extras["rate_in_inverse_delta_squared"] = [
             (math.log(d2) - math.log(d1)) / (h2**-2 - h1**-2) if d1 > 0 and d2 > 0 else None
             for h1, h2, d1, d2 in zip(h, h[1:], disc, disc[1:])]
+    no_order = exponential or label == "at rounding"     # rounding noise has no order either
     return RefinementStudy.from_mapping({
         "what": what, "variable": "delta", "h": h, "error": disc,
-        "observed_order": [None] * max(len(h) - 1, 0) if exponential else observed_orders(h, disc),
-        "predicted_order": None, "fitted_slope": None if exponential else reading.get("fitted_slope"),
+        "observed_order": [None] * max(len(h) - 1, 0) if no_order else observed_orders(h, disc),
+        "predicted_order": None, "fitted_slope": None if no_order else reading.get("fitted_slope"),
         "passes": label in ("at rounding", "vanishes"), **extras})
 
 
