@@ -287,7 +287,11 @@ def recurrence_from_printed(pairs, alpha_sites: np.ndarray):
             offset = sp.simplify((fields[0].args[0] - N.z) / N.delta)
             if not offset.is_integer:
                 return None
-            coeff = sp.lambdify(N.alpha, (term / fields[0]).xreplace({N.beta: 1 - N.alpha}), "numpy")
+            weight = (term / fields[0]).xreplace({N.beta: 1 - N.alpha})
+            if weight.free_symbols - {N.alpha} or weight.has(sp.Derivative) or weight.atoms(
+                    sp.core.function.AppliedUndef):
+                return None          # a weight the lattice cannot evaluate: not a recurrence
+            coeff = sp.lambdify(N.alpha, weight, "numpy")
             c = np.broadcast_to(np.asarray(coeff(alpha_sites), dtype=float), alpha_sites.shape)
             rows.setdefault(lhs.func.__name__, []).append((fields[0].func.__name__, int(offset), c))
     return rows

@@ -7,6 +7,7 @@ import sympy as sp
 from entwined.core import notation as N
 from entwined.core.verdicts import Verdict
 from tests.conftest import mutated, verdicts
+from tests.snapshot_tools import correction_matches
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +156,57 @@ def test_corner_probability_has_the_exact_route(monkeypatch):
     monkeypatch.setattr(mc_evidence.ep, "envelope_walk", other_hand)
     out = verdicts(ids={"1-2.corner-probability", "1"}, numerics=True)["1-2.corner-probability"]
     assert out.verdict == Verdict.FAILS
+
+
+EDITS = [   # (claim ids to check, original text, edited text) -- plausible edits of the claims file
+    (("1", "1-2.corner-probability", "5.stochastic-potential"),
+     '"phip1(z, t + epsilon) = beta*phip1(z + delta, t) - alpha*phip2(z - delta, t)"',
+     '"phip1(z, t + 2*epsilon) = beta*phip1(z + delta, t) - alpha*phip2(z - delta, t)"'),
+    (("1", "1-2.corner-probability", "5.stochastic-potential"),
+     '"phip1(z, t + epsilon) = beta*phip1(z + delta, t) - alpha*phip2(z - delta, t)"',
+     '"phip1(z, t + epsilon) = beta*phip1(z + delta, t) - alpha*phip2(z - delta, t) + m*phip1(z, t)"'),
+    (("1",),
+     '"phip1(z, t + epsilon) = beta*phip1(z + delta, t) - alpha*phip2(z - delta, t)"',
+     '"phip1(z, t + epsilon) = beta*phip1(z + delta, t) - alpha*phip2(z - delta, t) + Derivative(phip1(z, t), z)"'),
+    (("21", "22", "23", "24", "25", "25.same-pde"),
+     '"psi_p(z, t) = (phip1(z, t) + I*phip2(z, t))*exp(-I*a*t)"',
+     '"2*psi_p(z, t) = 2*(phip1(z, t) + I*phip2(z, t))*exp(-I*a*t)"'),
+    (("21", "22", "23", "24", "25"),
+     '"psi_p(z, t) = (phip1(z, t) + I*phip2(z, t))*exp(-I*a*t)"',
+     '"psi_p(z, t) = (phip1(z, t) - I*phip2(z, t))*exp(-I*a*t)"'),      # not invertible
+    (("21", "22", "23"),
+     '"psi_m(z, t) = (phip1(z, t) - I*phip2(z, t))*exp(-I*a*t)"',
+     '"psi_m(z, t) = (phip1(z, t) - I*phip2(z, t))*exp(-I*a*t) + 1"'),  # affine
+]
+
+
+@pytest.mark.parametrize("ids, old, new", EDITS)
+def test_edited_premises_give_verdicts_not_crashes(tmp_path, ids, old, new):
+    """An edit a check cannot evaluate ends as a verdict with a reason (usually unproven), never
+    as an internal error (a crash the guard has to catch)."""
+    import entwined
+    from entwined.core.claims import load_claims
+    from entwined.run.guard import Status
+    path = mutated(tmp_path, old, new)
+    run = entwined.verify(load_claims(str(path)), only=set(ids), quick=True)
+    crashed = {r.claim.id: str(r.outcome.detail) for r in run.results if r.status != Status.RAN}
+    assert not crashed
+
+
+def test_a_printed_limit_with_an_extra_term_fails_whatever_the_lattice(tmp_path):
+    path = mutated(tmp_path, '"I*hbar*Derivative(psi_m(z, t), t) = -hbar**2/(2*m)*Derivative(psi_m(z, t), z, 2)"',
+                   '"I*hbar*Derivative(psi_m(z, t), t) = -hbar**2/(2*m)*Derivative(psi_m(z, t), z, 2) + m*c**2*psi_m(z, t)"')
+    out = verdicts(path, ids={"25.schrodinger-limit", "21"}, numerics=True)["25.schrodinger-limit"]
+    assert out.verdict == Verdict.FAILS
+
+
+def test_the_zero_solution_is_not_20(tmp_path):
+    path = mutated(tmp_path, "A*cos(a*t)", "0*A*cos(a*t)")
+    text = path.read_text().replace("A*sin(a*t)", "0*A*sin(a*t)")
+    path.write_text(text)
+    out = verdicts(path, ids={"20", "19", "18"})["20"]
+    # corrected by what (19) gives from the data (A, 0): A (cos a t, sin a t)
+    assert out.verdict == Verdict.CORRECTED
+    p1, p2 = (sp.Function(n)(N.z, N.t) for n in ("phip1", "phip2"))
+    assert correction_matches(out, [sp.Eq(p1, N.A * sp.cos(N.a * N.t)),
+                                    sp.Eq(p2, N.A * sp.sin(N.a * N.t))])

@@ -225,11 +225,12 @@ class MonteCarloComparison:
     def from_mapping(cls, d: dict) -> "MonteCarloComparison":
         known = {"what", "n_paths", "max_z", "threshold", "passes", "sites", "where", "by_alpha"}
         where = d.get("where")
-        by_alpha = tuple((str(a), float(r.get("max_z", math.nan)), float(r.get("threshold", math.nan)),
+        num = lambda v, default: default if v is None else float(v)
+        by_alpha = tuple((str(a), num(r.get("max_z"), math.nan), num(r.get("threshold"), math.nan),
                           bool(r.get("passes"))) for a, r in (d.get("by_alpha") or {}).items())
-        return cls(what=str(d.get("what", "")), n_paths=int(d.get("n_paths", 0)),
-                   max_standard_score=float(d.get("max_z", math.inf)),
-                   threshold=float(d.get("threshold", math.nan)), passes=bool(d.get("passes")),
+        return cls(what=str(d.get("what", "")), n_paths=int(d.get("n_paths") or 0),
+                   max_standard_score=num(d.get("max_z"), math.inf),
+                   threshold=num(d.get("threshold"), math.nan), passes=bool(d.get("passes")),
                    sites=None if d.get("sites") is None else int(d["sites"]),
                    where=None if where is None else f"{where[0]} at t = {where[1]} steps",
                    by_alpha=by_alpha,

@@ -126,7 +126,10 @@ def _fingerprint(outcome) -> tuple:
 
 
 def _numeric_signature(outcome):
-    study = outcome.evidence.first(RefinementStudy)
+    # the study the verdict was combined with (`numeric`), else the first one found
+    decisive = outcome.evidence.get("numeric")
+    study = decisive if isinstance(decisive, RefinementStudy) else \
+        outcome.evidence.first(RefinementStudy)
     sampled = outcome.evidence.first(MonteCarloComparison)
     if study is not None:
         return study.passes, tuple(round(e, 6) for e in study.error if e is not None)

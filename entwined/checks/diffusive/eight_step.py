@@ -211,11 +211,11 @@ def derivation_steps(env=model.LEFT, table=None) -> list[DerivationStep]:
     steps = []
     res_r = (p.R - rotation(sp.pi / 4)).applyfunc(sp.simplify)
     steps.append(DerivationStep(
-        Prose.of("the part of the normalised step ", sp.sqrt(2) * M, " without ", N.delta,
-                 " (rules of (1), ", N.alpha, " of (5) at the target site) is the rotation R by ",
-                 sp.pi / 4, ":"),
+        Prose.of("the part of the model's normalised step ", sp.sqrt(2) * M, " without ", N.delta,
+                 " (the lattice rules, the canonical ", N.alpha, " at the target site) is the "
+                 "rotation R by ", sp.pi / 4, ":"),
         formula=p.R, status=_status(res_r.is_zero_matrix), check=check + "; R minus the rotation",
-        residual=res_r, uses=("1", "5", "3", "alpha at the target site")))
+        residual=res_r, uses=("the lattice rules", "alpha at the target site")))
     res8 = (p.R**8 - sp.eye(2)).applyfunc(sp.simplify)
     steps.append(DerivationStep(
         Prose.of("R is an eighth root of the identity, ", sp.Eq(R**8, sp.Identity(2)), ":"),
@@ -236,12 +236,14 @@ def derivation_steps(env=model.LEFT, table=None) -> list[DerivationStep]:
     target = apply(8 * N.epsilon * p.generator)
     res2 = (second - target).applyfunc(sp.simplify)
     steps.append(DerivationStep(
-        Prose.of("the second-order and potential terms combine into the generator of (13): the "
-                 "part of order ", N.delta**2, " of the eight steps applied to ",
-                 sp.MatrixSymbol("Phi", 2, 1), " is ", 8 * N.epsilon, " times the right-hand side "
-                 "of (13) with ", sp.Eq(N.D, N.delta**2 / (2 * N.epsilon)), ":"),
+        Prose.of("the second-order and potential terms combine into a generator: the part of "
+                 "order ", N.delta**2, " of the eight steps applied to ",
+                 sp.MatrixSymbol("Phi", 2, 1), " is ", 8 * N.epsilon, " times the generator "
+                 "the model gives (the derived right-hand side of (13)), with ",
+                 sp.Eq(N.D, N.delta**2 / (2 * N.epsilon)), "; the printed (13) is compared with "
+                 "this generator by the check below:"),
         formula=list(second), status=_status(res2.is_zero_matrix), check=check,
-        residual=list(res2), uses=("3", "6", "13")))
+        residual=list(res2), uses=("the lattice rules", "the diffusive scaling")))
     third = apply(p.T3)
     nonzero = any(e != 0 for e in third)
     steps.append(DerivationStep(

@@ -107,10 +107,13 @@ def check_product(claim, ctx):
     return from_residual(
         False, holds="",
         fails=Prose.of("the integral is time-independent (its density's rate is a total "
-                       "z-derivative), but for the envelopes of the process's source it is ", value,
-                       " times a positive number, purely imaginary at every time (psi_R = -i conj "
-                       "psi_L is kept by the dynamics); it is positive only for conjugate data "
-                       "psi_R = conj psi_L, which the process does not give", transient),
+                       "z-derivative), but for the envelopes of the process's source it starts at ",
+                       value, ", not a positive number",
+                       (" and stays purely imaginary at every block on the lattice (psi_R = -i "
+                        "conj psi_L is kept by the dynamics)") if ctx.numerics else
+                       " (numerics off: that the phase is kept is not checked here)",
+                       "; it is positive only for conjugate data psi_R = conj psi_L, which the "
+                       "process does not give", transient),
         correction="sum psi_L psi_R = -I * sum |psi_L|**2 for the process's source (constant)",
         correction_latex=r"\int \psi_L\psi_R\,dz = " + latex(value) + r"\int |\psi_L|^2\,dz",
         correction_math=sp.Eq(sp.Symbol("product"), value * sp.Symbol("norm_L")),

@@ -3,6 +3,7 @@ elimination of psi_plus, and a = m c^2 / hbar."""
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from entwined.derive.calculus import latex
 from entwined.derive.diffusive.eight_step import printed_generator
@@ -43,15 +44,39 @@ def check_dirac_form(claim, ctx):
                                      rf"\beta_D = {latex(beta_d)}")])
 
 
+PSI_FIELDS = {"psi_p", "psi_m"}
+
+
 def _psi_defs(ctx):
+    """{psi_p: ..., psi_m: ...} from the printed (21), or None when it is not that: each
+    left-hand side must be psi_pm(z, t) itself, and each right-hand side a pointwise map of
+    phi'_1, phi'_2 with t and a (what the change of variables and the lattice can evaluate)."""
     printed = ctx.claims.get("21")
     if printed is None:
         return None
-    return {lhs.func.__name__: rhs for lhs, rhs in printed.parsed}
+    defs = {}
+    for lhs, rhs in printed.parsed:
+        name = getattr(getattr(lhs, "func", None), "__name__", None)
+        if name not in PSI_FIELDS or lhs != F(name):
+            return None
+        fields = {f.func.__name__ for f in rhs.atoms(AppliedUndef)}
+        if fields - {"phip1", "phip2"} or rhs.has(sp.Derivative) or \
+                rhs.free_symbols - {N.z, N.t, N.a}:
+            return None
+        defs[name] = rhs
+    return defs if set(defs) == PSI_FIELDS else None
+
+
+def NOT_A_DEFINITION() -> Outcome:
+    return Outcome(Verdict.UNPROVEN, "(21) must define psi_p(z, t) and psi_m(z, t) as an "
+                   "invertible pointwise map of phi'_1, phi'_2 (with t and a); as given it cannot "
+                   "be used as the change of variables")
 
 
 @checks("21")
 def check_psi_definition(claim, ctx):
+    if _psi_defs(ctx) is None:
+        return NOT_A_DEFINITION()
     p, m = (rhs for _, rhs in claim.parsed)
     f1, f2 = F("phip1"), F("phip2")
     J = sp.Matrix([[sp.diff(p, f1), sp.diff(p, f2)], [sp.diff(m, f1), sp.diff(m, f2)]])
@@ -80,13 +105,18 @@ def check_psi_definition(claim, ctx):
 
 
 def derived_psi(ctx, normalised: bool):
+    """The lattice's psi system through the printed (21); None when (21) is missing, not a
+    definition of psi_pm, or not an invertible change of variables."""
     defs = _psi_defs(ctx)
     if defs is None:
         return None
     system = lattice_system()
     if normalised:
         system = rescaled(system, N.a)
-    return ctx.memo(f"psi:{normalised}", lambda: psi_system(system, defs))
+    try:
+        return ctx.memo(f"psi:{normalised}", lambda: psi_system(system, defs))
+    except ValueError:          # (21) not invertible: the psi system does not exist
+        return None
 
 
 def _psi_equation_check(claim, ctx):
@@ -97,7 +127,7 @@ def _psi_equation_check(claim, ctx):
     premise = ctx.claims.get("18")
     system18 = printed_generator(premise) if premise is not None else None
     if defs is None:
-        return missing("21")
+        return missing("21") if "21" not in ctx.claims else NOT_A_DEFINITION()
     if system18 is None:
         return missing("18")
     try:
@@ -108,6 +138,8 @@ def _psi_equation_check(claim, ctx):
     step_ok = all(r == 0 for r in res_printed)
     printed_eqs = [sp.Eq(sp.Derivative(F(n), N.t), g) for n, g in from_printed.items()]
     raw, norm = derived_psi(ctx, False), derived_psi(ctx, True)
+    if raw is None or norm is None:
+        return NOT_A_DEFINITION()
     res_raw = [sp.expand(reduce_on_solutions(l - r, raw)) for l, r in claim.parsed]
     res_norm = [sp.expand(reduce_on_solutions(l - r, norm)) for l, r in claim.parsed]
     ok, ok_norm = all(r == 0 for r in res_raw), all(r == 0 for r in res_norm)
@@ -149,6 +181,12 @@ def _psi_numeric(claim, ctx, outcome, raw):
     printed = printed_generator(claim)
     if printed is None or defs is None:
         return outcome
+    allowed = {N.z, N.t, N.a, N.c}
+    if any(g.free_symbols - allowed or {f.func.__name__ for f in g.atoms(AppliedUndef)}
+           - {"psi_p", "psi_m", "v"} for g in printed.values()):
+        outcome.evidence["lattice_one_step"] = ("not run: the printed system has terms the "
+                                                "lattice step cannot evaluate")
+        return outcome
     num = kac_psi_one_step(printed, defs, normalise=False, quick=ctx.quick)
     num["derived"] = kac_psi_one_step({k: raw[k] for k in printed}, defs, normalise=False,
                                       quick=ctx.quick)
@@ -165,7 +203,7 @@ checks("22", "23", numeric=True)(_psi_equation_check)
 def _on_normalised_solutions(claim, ctx, subs=None, what=""):
     norm = derived_psi(ctx, True)
     if norm is None:
-        return missing("21")
+        return missing("21") if "21" not in ctx.claims else NOT_A_DEFINITION()
     res = [sp.simplify(reduce_on_solutions(
         (l - r).xreplace(subs or {}), {k: g.xreplace(subs or {}) for k, g in norm.items()}))
         for l, r in claim.parsed]

@@ -101,6 +101,9 @@ def check_schrodinger_limit(claim, ctx):
                       correction_latex=latex(chi_eq) + r",\quad \chi = e^{2 i m c^2 t/\hbar}\psi_-",
                       correction_math=[chi_eq, sp.Eq(chi, sp.exp(REST_PHASE * sp.I * N.m * N.c**2
                                                                   * N.t / N.hbar) * psi)])
+    if not printed_slow and not printed_fast:     # the lattice cannot rescue either limit
+        return Outcome(Verdict.FAILS, "the printed equation is neither limit of (25)", evidence,
+                       steps=steps)
     studies = None
     if ctx.numerics:
         try:
@@ -150,7 +153,12 @@ def _printed_coefficient(claim) -> complex:
     (lhs, rhs), = claim.parsed
     dt = sp.Derivative(psi, N.t)
     dzz = sp.Derivative(psi, (N.z, 2))
-    ratio = sp.simplify((rhs.coeff(dzz) / (N.hbar / (2 * N.m))) / (lhs.coeff(dt) / sp.I))
+    diff = sp.expand(lhs - rhs)
+    a_t, a_zz = diff.coeff(dt), diff.coeff(dzz)
+    if sp.expand(diff - a_t * dt - a_zz * dzz) != 0 or \
+            not (a_t.free_symbols | a_zz.free_symbols) <= {N.hbar, N.m}:
+        return complex("nan")      # not of the form i psi_t = s (hbar/2m) psi_zz: no sign to read
+    ratio = sp.simplify((-a_zz / (N.hbar / (2 * N.m))) / (a_t / sp.I))
     try:
         return complex(ratio)
     except TypeError:

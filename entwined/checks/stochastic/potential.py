@@ -152,7 +152,7 @@ def _monte_carlo(claim, ctx):
     results = {cid: mc_evidence.against_printed(cid, ctx.claims[cid].parsed, ctx,
                                                 mc_evidence.POTENTIAL, "potential", at_worst=True)
                for cid in ("1", "2") if cid in ctx.claims}
-    if len(results) < 2:
+    if len(results) < 2 or not all("max_z" in r and "profile" in r for r in results.values()):
         return None, {}
     p = mc_evidence.POTENTIAL
     evidence = {f"monte_carlo_{cid}": {k: v for k, v in r.items() if k != "profile"}
@@ -195,7 +195,8 @@ def check_potential_process(claim, ctx):
                        "path process (numerics off)")
     results, evidence = _monte_carlo(claim, ctx)
     if results is None:
-        return Outcome(Verdict.UNPROVEN, "claims (1) and (2) are needed for this comparison")
+        return Outcome(Verdict.UNPROVEN, "claims (1) and (2), as one-step recurrences the "
+                       "sampled process can be held against, are needed for this comparison")
     sampled_ok = all(r["passes"] for r in results.values())
     worst = max(r["max_z"] for r in results.values())
     raw = ctx.memo("exact-continuum", lambda: ep.continuum_study(
@@ -231,6 +232,9 @@ def check_potential_process(claim, ctx):
                   f"with 1/delta^2 at {_fmt(rate)} over the finest pair, against D T ln 2 = "
                   f"{predicted_rate:.3f} for the mechanism below); each envelope as "
                   f"its own walk (R2) obeys (1) {r2['trend']}")
+    elif verdict == Verdict.HOLDS and not sampled_ok:
+        detail = (f"in the continuum limit the process's envelopes obey (1)-(2) with alpha(z): "
+                  f"{exact}; at finite size they do not ({sampled})")
     elif verdict == Verdict.HOLDS:
         detail = f"with alpha(z) the process's envelopes obey (1)-(2): {sampled}; {exact}"
     else:

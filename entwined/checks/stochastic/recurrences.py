@@ -75,11 +75,16 @@ def with_monte_carlo(outcome, claim, ctx):
     holds = outcome.verdict == Verdict.HOLDS
     agrees = num["passes"] == holds and exact["passes"] == holds
     gap = exact["max_relative_gap"]
-    tail = (f"; exact expected densities of the process: largest relative gap {gap:.1e} "
-            f"(bound {mc_evidence.EXACT_BOUND:.0e})"
-            f"; Monte Carlo of the path process at alpha = "
-            f"{', '.join(num.get('by_alpha', {}))}: largest standard score {num.get('max_z', float('nan')):.2f} "
-            f"(threshold {num.get('threshold', float('nan')):.2f})")
+    worst = [r.get("max_z") for r in num.get("by_alpha", {}).values()]
+    if not num.get("by_alpha") or any(z is None for z in worst):
+        tail = ("; the printed form is not a one-step recurrence the process (sampled or exact) "
+                "can be iterated against")
+    else:
+        tail = (f"; exact expected densities of the process: largest relative gap {gap:.1e} "
+                f"(bound {mc_evidence.EXACT_BOUND:.0e})"
+                f"; Monte Carlo of the path process at alpha = "
+                f"{', '.join(num.get('by_alpha', {}))}: largest standard score "
+                f"{num.get('max_z', float('nan')):.2f} (threshold {num.get('threshold', float('nan')):.2f})")
     if agrees:
         outcome.detail += tail
     else:
