@@ -20,7 +20,8 @@ from entwined import __version__
 from entwined.checks.registry import load_all
 from entwined.core.evidence import DerivationStep, Evidence, Readings
 from entwined.core.texprint import to_latex
-from entwined.report.evidence_tex import (legacy_steps, plain_tex, prose_tex, render,
+from entwined.report.evidence_tex import (legacy_steps, plain_tex, prose_tex,
+                                          render as render_item,
                                           render_evidence, steps, text_tex, verdict_tex)
 from entwined.report.evidence_tex import readings as readings_tex
 from entwined.report.latex import Tex, environment
@@ -95,7 +96,7 @@ def _correction(o) -> Tex | None:
         return Tex(r"\fiteq{" + o.correction_latex + "}")
     math = getattr(o, "correction_math", None)
     if math is not None:
-        return render(math)
+        return render_item(math)
     if o.correction:
         return Tex(r"\evline{" + text_tex(o.correction) + "}")
     return None

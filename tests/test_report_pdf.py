@@ -298,3 +298,14 @@ def test_sympy_source_in_a_detail_string_is_typeset():
 def test_prose_typesets_formulas():
     tex = prose_tex(ITEMS["prose"])
     assert r"\sqrt{2}" in tex and "$" in tex
+
+
+def test_a_correction_given_only_as_mathematics_is_typeset():
+    """A check that states its correction only as mathematics (no LaTeX of its own) gets it
+    typeset by the evidence renderer (the report renderer's name once shadowed it)."""
+    import sympy as sp
+    from entwined.core.verdicts import Outcome, Verdict
+    from entwined.report.build import _correction
+    out = Outcome(Verdict.CORRECTED, "x", correction="a = 1",
+                  correction_math=[sp.Eq(sp.Symbol("a"), 1)])
+    assert "$a = 1$" in str(_correction(out))
