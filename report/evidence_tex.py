@@ -137,6 +137,11 @@ def text_tex(text) -> Tex:
     return _notation_tex(text)
 
 
+# plain-text tokens that stand for one symbol
+_SYMBOL_TOKENS = {"arrow": r"$\to$", "geq": r"$\geq$", "leq": r"$\leq$", "neq": r"$\neq$",
+                  "pm": r"$\pm$", "infty": r"$\infty$", "times": r"$\,$"}
+
+
 def _notation_tex(text) -> Tex:
     text, out, i = str(text), [], 0
     for m in _TOKEN.finditer(text):
@@ -187,20 +192,8 @@ def _notation_tex(text) -> Tex:
                 i = j + sup.end() - 1
             else:
                 out.append(escape(m.group()))
-        elif kind == "arrow":
-            out.append(r"$\to$")
-        elif kind == "geq":
-            out.append(r"$\geq$")
-        elif kind == "leq":
-            out.append(r"$\leq$")
-        elif kind == "neq":
-            out.append(r"$\neq$")
-        elif kind == "pm":
-            out.append(r"$\pm$")
-        elif kind == "infty":
-            out.append(r"$\infty$")
-        elif kind == "times":
-            out.append(r"$\,$")
+        elif kind in _SYMBOL_TOKENS:
+            out.append(_SYMBOL_TOKENS[kind])
     out.append(plain_tex(text[i:]))
     return Tex("".join(out))
 

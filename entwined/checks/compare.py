@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from entwined.derive.calculus import latex, lowest_weight, truncate
+from entwined.derive.diffusive.eight_step import printed_generator
 from entwined.core.evidence import DerivationStep, Prose, RefinementStudy, StepStatus, as_evidence
 from entwined.core.verdicts import Outcome, Verdict, from_residual
 
@@ -71,6 +72,14 @@ def claim_order(claim, weights) -> int:
     if claim.order_expr is None:
         return 10**6
     return lowest_weight(claim.order_expr, weights)
+
+
+def printed_premise_system(ctx, cid: str):
+    """{field: d/dt field} of a printed premise, or None when it is missing or not a first-order
+    system in t.  A step is judged against what its premise says, not against the model: where
+    the premise itself is wrong, the chain status says so."""
+    premise = ctx.claims.get(cid)
+    return printed_generator(premise) if premise is not None else None
 
 
 def missing(claim_id) -> Outcome:

@@ -112,6 +112,7 @@ def judge_main(claim: Claim, claims: dict[str, Claim], outcomes: dict[str, Outco
                finding_of: dict[str, str]) -> Outcome:
     """A main claim holds exactly as far as every step it rests on holds."""
     chain = chain_status(claims, outcomes, claim.id, claim.ignores)
+    rests_on = premises(claims, claim.id, claim.ignores)
     verdict = _MAIN_VERDICT[chain.status]
     causes = sorted({finding_of[c] for c in chain.culprits + chain.reading_dependent
                      if c in finding_of})
@@ -120,7 +121,7 @@ def judge_main(claim: Claim, claims: dict[str, Claim], outcomes: dict[str, Outco
                   "reading-dependent premises: "
                   + ", ".join(f"({c})" for c in chain.reading_dependent))
     elif verdict == Verdict.HOLDS:
-        detail = (f"every one of its {len(premises(claims, claim.id, claim.ignores))} premises "
+        detail = (f"every one of its {len(rests_on)} premises "
                   "holds as printed")
     else:
         detail = {Verdict.CORRECTED: "holds only in corrected form",
@@ -139,16 +140,16 @@ def judge_main(claim: Claim, claims: dict[str, Claim], outcomes: dict[str, Outco
         detail += "; does not rest on " + ", ".join(f"({c})" for c in claim.ignores)
         # premises whose own chain runs through an ignored claim (e.g. through the potential
         # term, which a v = 0 claim does not use): say so, so their status does not puzzle
-        through = [p for p in premises(claims, claim.id, claim.ignores)
+        through = [p for p in rests_on
                    if not claims[p].is_main and set(claim.ignores) & set(premises(claims, p))]
         if through:
             detail += (" (" + ", ".join(f"({p})" for p in through) + " rest on it only through "
                        "what this claim does not use)")
-    evidence = {"premises": premises(claims, claim.id, claim.ignores),
+    evidence = {"premises": rests_on,
                 "culprits": list(chain.culprits),
                 "reading_dependent": list(chain.reading_dependent), "findings": causes,
                 "premise_verdicts": {p: outcomes[p].verdict.value for p in
-                                     premises(claims, claim.id, claim.ignores) if p in outcomes}}
+                                     rests_on if p in outcomes}}
     for c in chain.culprits:          # what decided a culprit is shown with the main claim
         for name, item in (outcomes[c].evidence.items() if c in outcomes else ()):
             if name.startswith(DECISIVE_PREFIXES):

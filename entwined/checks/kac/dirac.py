@@ -10,7 +10,8 @@ from entwined.derive.diffusive.eight_step import printed_generator
 from entwined.derive.kac.system import (COMPTON, F, generator_matrices, lattice_system, psi_system,
                                reduce_on_solutions, rescaled)
 from entwined.core import notation as N
-from entwined.checks.compare import compared_step, derived_step, combine_numeric, missing
+from entwined.checks.compare import (compared_step, derived_step, combine_numeric, missing,
+                                     printed_premise_system)
 from entwined.checks.registry import checks
 from entwined.core.evidence import Prose
 from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
@@ -124,8 +125,7 @@ def _psi_equation_check(claim, ctx):
     lattice's own system (with the damping (18) omits), with and without exp(a t), is evidence
     on the chain."""
     defs = _psi_defs(ctx)
-    premise = ctx.claims.get("18")
-    system18 = printed_generator(premise) if premise is not None else None
+    system18 = printed_premise_system(ctx, "18")
     if defs is None:
         return missing("21") if "21" not in ctx.claims else NOT_A_DEFINITION()
     if system18 is None:

@@ -12,7 +12,8 @@ from entwined.derive.diffusive.eight_step import printed_generator
 from entwined.derive.kac.system import (F, KAC, constant_data_limit, generator_matrices, lattice_system,
                                reduce_on_solutions, rescaled)
 from entwined.core import notation as N
-from entwined.checks.compare import combine_numeric, compared_step, derived_step, listed, missing
+from entwined.checks.compare import (combine_numeric, compared_step, derived_step, listed, missing,
+                                     printed_premise_system)
 from entwined.checks.registry import checks
 from entwined.core.evidence import Prose, Table
 from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
@@ -107,9 +108,7 @@ def check_first_order_expansion(claim, ctx):
                              check="difference truncated at first order")])
 
 
-def _system_check(claim, system, what, constant=False):
-    if constant:
-        system = {n: r.subs({sp.Derivative(F(m), N.z): 0 for m in system}) for n, r in system.items()}
+def _system_check(claim, system, what):
     res = [sp.expand(reduce_on_solutions(l - r, system)) for l, r in claim.parsed]
     ok = all(r == 0 for r in res)
     normalised = rescaled(system, N.a)
@@ -160,14 +159,6 @@ def check_dirac_system(claim, ctx):
                        {"name": "derived", "coords": list(zip(num["h"], num["derived"]["error"]))}]}]
         outcome = combine_numeric(outcome, num)
     return outcome
-
-
-def printed_premise_system(ctx, cid: str):
-    """{field: d/dt field} of a printed premise, or None when it is missing or not a first-order
-    system in t.  A step is judged against what its premise says, not against the model: where
-    the premise itself is wrong, the chain status says so."""
-    premise = ctx.claims.get(cid)
-    return printed_generator(premise) if premise is not None else None
 
 
 def _model_note(outcome, model_res, what: str):

@@ -37,17 +37,11 @@ def _branch_limits(eq):
 def _lattice_studies(claim, ctx, slow_sign: float, printed_sign: complex) -> dict | None:
     """psi_- of (21), built from the lattice's own real envelopes (exp(a t) phi'), and chi =
     exp(2 i a t) psi_-, each against the Schroedinger solution from the same quantity at t = 0."""
-    printed21 = ctx.claims.get("21")
-    if printed21 is None or not math.isfinite(printed_sign.real) or abs(printed_sign.imag) > 1e-12:
+    if not math.isfinite(printed_sign.real) or abs(printed_sign.imag) > 1e-12:
         return None
-    defs = {lhs.func.__name__: rhs for lhs, rhs in printed21.parsed}
-    if "psi_m" not in defs:
+    psi_m = _psi_minus_map(ctx)
+    if psi_m is None:
         return None
-    u1, u2 = sp.symbols("u1 u2")
-    expr = defs["psi_m"].xreplace({F("phip1"): u1, F("phip2"): u2})
-    if expr.free_symbols - {u1, u2, N.t, N.a} or expr.atoms(AppliedUndef) or expr.has(sp.Derivative):
-        return None            # only pointwise maps of the two envelopes can be evaluated
-    psi_m = sp.lambdify((u1, u2, N.t, N.a), expr, "numpy")
     chi = lambda x, y, t, a: psi_m(x, y, t, a) * np.exp(REST_PHASE * 1j * a * t)
     s = float(printed_sign.real)
     return {

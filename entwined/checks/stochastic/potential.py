@@ -89,9 +89,7 @@ def _study(reading: dict, what: str, exponential=False) -> RefinementStudy:
     label = reading["trend"]
     extras = {"trend": label, "steps": reading["steps"]}
     if exponential:
-        extras["rate_in_inverse_delta_squared"] = [
-            (math.log(d2) - math.log(d1)) / (h2**-2 - h1**-2) if d1 > 0 and d2 > 0 else None
-            for h1, h2, d1, d2 in zip(h, h[1:], disc, disc[1:])]
+        extras["rate_in_inverse_delta_squared"] = _pair_rates(h, disc)
     no_order = exponential or label == "at rounding"     # rounding noise has no order either
     return RefinementStudy.from_mapping({
         "what": what, "variable": "delta", "h": h, "error": disc,
@@ -175,13 +173,17 @@ def _monte_carlo(claim, ctx):
     return results, evidence
 
 
+def _pair_rates(h, disc) -> list:
+    """d ln(discrepancy) / d(1/delta^2) between consecutive deltas (None where a value is 0):
+    the mechanism predicts growth as 2^(D T / delta^2), i.e. the rate D T ln 2."""
+    return [(math.log(d2) - math.log(d1)) / (h2**-2 - h1**-2) if d1 > 0 and d2 > 0 else None
+            for h1, h2, d1, d2 in zip(h, h[1:], disc, disc[1:])]
+
+
 def _exponential_rate(reading) -> float | None:
-    """d ln(discrepancy) / d(1/delta^2) over the two finest deltas: the mechanism predicts
-    growth as 2^(D T / delta^2), i.e. D T ln 2."""
-    (h1, h2), (d1, d2) = reading["h"][-2:], reading["discrepancy"][-2:]
-    if d1 <= 0 or d2 <= 0:
-        return None
-    return (math.log(d2) - math.log(d1)) / (h2**-2 - h1**-2)
+    """The rate over the two finest deltas."""
+    rates = _pair_rates(reading["h"], reading["discrepancy"])
+    return rates[-1] if rates else None
 
 
 def _fmt(x) -> str:
