@@ -114,6 +114,7 @@ from collections import defaultdict
 T0 = time.perf_counter()
 import numpy
 from entwined.numerics import convergence, consistency, engines, montecarlo, exact_process, jit
+from entwined.numerics import envelope_product, joint_limit, nonrelativistic
 T1 = time.perf_counter()
 spent = defaultdict(float)
 def timed(mod, name, phase):
@@ -129,8 +130,11 @@ timed(montecarlo, "sample", "Monte Carlo (numerics/montecarlo.py)")
 for name in ("expected_densities", "continuum_study"):
     if hasattr(exact_process, name):
         timed(exact_process, name, "exact evaluator (issue 11/13)")
-for name in ("schroedinger_study", "kac_study", "invariants", "nonrelativistic_study"):
+for name in ("schroedinger_study", "kac_study", "invariants"):
     timed(convergence, name, "lattice studies (convergence.py)")
+for module, name in ((nonrelativistic, "limit_study"), (joint_limit, "diffusive_route"),
+                     (joint_limit, "kac_route"), (envelope_product, "product_history")):
+    timed(module, name, "lattice studies (convergence.py)")
 for name in ("one_step_expansion", "eight_step_generator", "kac_one_step", "kac_psi_one_step",
              "kac_second_order"):
     timed(consistency, name, "consistency studies (consistency.py)")
