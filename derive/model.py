@@ -3,7 +3,7 @@ matrix of shift operators and the Taylor coefficients of the canonical-ensemble 
 independent of any printed equation."""
 from __future__ import annotations
 
-from functools import lru_cache
+from entwined.core.store import persistent
 
 import sympy as sp
 
@@ -34,7 +34,7 @@ def operator_matrix(env: Envelope, alpha=N.alpha, beta=N.beta) -> sp.Matrix:
     return M
 
 
-@lru_cache(maxsize=None)
+@persistent
 def alpha_taylor(n: int) -> tuple:
     """Taylor coefficients of alpha(x), x = v eps, by repeated differentiation (sp.series of the
     exponential form costs half a second; this costs milliseconds)."""

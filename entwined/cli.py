@@ -34,6 +34,7 @@ import time
 import traceback
 from pathlib import Path
 
+from entwined.core import store
 from entwined.core.claims import load_claims
 from entwined.core.errors import EntwinedError
 from entwined.core.outputs import check_target, write_atomic
@@ -120,6 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--no-numerics", action="store_true",
                         help="symbolic checks only: no lattice studies or Monte Carlo (mutate: "
                         "no numeric kills; report: no lattice evidence; default: off)")
+    common.add_argument("--no-cache", action="store_true",
+                        help="derive everything in this run instead of reusing the claim-"
+                        "independent derivations an earlier run of the same code kept on disk "
+                        "(see ENTWINED_CACHE_DIR in the README; default: reuse them)")
     common.add_argument("-q", "--quiet", action="store_true",
                         help="no progress on stderr; errors and --expect differences are still "
                         "printed (default: off)")
@@ -479,6 +484,8 @@ def _run(args) -> int:
             print(f"wrote {args.output}")
         return 0
 
+    if getattr(args, "no_cache", False):
+        store.disable()
     # every input and output is checked before the long work
     if args.command in ("verify", "mutate") and args.json and args.json != "-":
         check_target(args.json)

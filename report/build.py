@@ -215,10 +215,21 @@ def context(run, command: str, reproducible: bool) -> dict:
         "claims_path": os.path.basename(run.claims.path),
         "claims_sha256": run.claims.sha256, "command": Tex(command_tex(command)),
         "timings": None if reproducible else {k: f"{v:.2f}" for k, v in run.timings.items()},
+        "derivations": None if reproducible else plain_tex(cache_note(info.get("derivation_cache"))),
         "version": plain_tex(__version__),
         "reproduce": {"report": Tex(command_tex("entwined report --output report.pdf")),
                       "json": Tex(command_tex("entwined verify --json evidence.json"))},
     }
+
+
+def cache_note(stats: dict | None) -> str:
+    """How this run obtained the claim-independent derivations (`core.store`)."""
+    if not stats or not stats["enabled"]:
+        return "all derived in this run (cache off)"
+    note = (f"{stats['computed']} derived, {stats['loaded']} reused from a run of identical code")
+    if stats["refused_unsafe_directory"]:
+        note += " (cache directory not private: not read)"
+    return note
 
 
 def command_tex(command: str) -> str:

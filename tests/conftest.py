@@ -3,9 +3,18 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The suite derives everything itself: a derivation cache of its own (shared by the in-process
+# runs and the CLI subprocesses of this session), never the user's ~/.cache/entwined.
+TEST_CACHE = os.environ["ENTWINED_CACHE_DIR"] = tempfile.mkdtemp(prefix="entwined-test-cache-")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(TEST_CACHE, ignore_errors=True)
 
 from entwined.core.claims import default_claims_path, load_claims
 from entwined.run.pipeline import verify

@@ -2,9 +2,6 @@
 scaling with a general potential v(z), the PDE they give, and the remainder terms."""
 from __future__ import annotations
 
-import time
-from functools import lru_cache
-
 import sympy as sp
 from sympy import QQ
 
@@ -12,6 +9,7 @@ from entwined.derive import model
 from entwined.derive.diffusive.pauli import step_growth
 from entwined.derive.jets import JetAlgebra, JetSpec
 from entwined.core import notation as N
+from entwined.core.store import persistent
 
 CONVENTIONS = ("target", "source")   # where alpha, beta of a step are evaluated
 NORMALISED = {"phip1": "phi1", "phip2": "phi2", "phip3": "phi3", "phip4": "phi4"}
@@ -22,7 +20,7 @@ def model_scaling():
     return N.delta**2 / (2 * N.D)
 
 
-@lru_cache(maxsize=None)
+@persistent
 def eight_step_jets(env=model.LEFT, convention="target", order=5):
     """16 M^8 applied to jets of (phi_a, phi_b): {field: polynomial in delta, epsilon, jets}."""
     names = tuple(NORMALISED[c] for c in env.components)
@@ -57,7 +55,7 @@ def expand_generator(env=model.LEFT, convention="target", order=5, scaling=None)
                              sp.sympify(model_scaling() if scaling is None else scaling))
 
 
-@lru_cache(maxsize=None)
+@persistent
 def _expand_generator(env, convention, order, scaling):
     jets, names = eight_step_jets(env, convention, order)
     gen, rem = {}, {}
@@ -69,15 +67,13 @@ def _expand_generator(env, convention, order, scaling):
     return gen, rem
 
 
-@lru_cache(maxsize=None)
+@persistent
 def derivation(env=model.LEFT):
     """Both site conventions, the generator and the remainder terms; claim-independent, so it
-    is computed once per process (and shared by every check and mutant)."""
-    t0 = time.perf_counter()
-    conventions = CONVENTIONS if env is model.LEFT else CONVENTIONS[:1]
-    per = {conv: expand_generator(env, conv, order=6 if env is model.LEFT else 5)
-           for conv in conventions}
-    return per, time.perf_counter() - t0
+    is computed once (and shared by every check, mutant and later run: `core.store`)."""
+    conventions = CONVENTIONS if env == model.LEFT else CONVENTIONS[:1]
+    return {conv: expand_generator(env, conv, order=6 if env == model.LEFT else 5)
+            for conv in conventions}
 
 
 def substitute_time_derivatives(expr, gen):

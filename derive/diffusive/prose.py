@@ -13,7 +13,7 @@ f = sp.Function("f")(N.z)
 
 def hamiltonian(env=model.LEFT):
     """H with d/dt phi_a = -H phi_b (left envelope, as in (13)), read off the derived generator."""
-    per, _ = derivation(env)
+    per = derivation(env)
     gen, _ = per["target"]
     first, second = gen
     other = sp.Function(second)(N.z, N.t)

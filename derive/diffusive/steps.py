@@ -16,7 +16,7 @@ returned for the checks to hold against each other and against the printed claim
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from entwined.core.store import persistent
 
 import sympy as sp
 
@@ -83,7 +83,7 @@ def _graded_product(P: list, A: list) -> list:
     return out
 
 
-@lru_cache(maxsize=None)
+@persistent
 def eight_step_pieces(env=model.LEFT, table=None) -> EightStepPieces:
     A = one_step_operator(env, table)
     grades = [_coefficient(A, k) for k in range(ORDER + 1)]
@@ -92,7 +92,7 @@ def eight_step_pieces(env=model.LEFT, table=None) -> EightStepPieces:
         power = _graded_product(power, grades)
     power = sum((power[k] * h**k for k in range(ORDER + 1)), sp.zeros(2, 2))
     D_op = N.delta**2 / (2 * N.epsilon)            # D from the scaling (3), as a number
-    sign = 1 if env is model.LEFT else -1
+    sign = 1 if env == model.LEFT else -1
     generator = sign * sp.Matrix([[0, D_op * DZ**2 - V], [-(D_op * DZ**2 - V), 0]])
     return EightStepPieces(R=_coefficient(A, 0), A1=_coefficient(A, 1), A2=_coefficient(A, 2),
                            T1=_coefficient(power, 1), T2=_coefficient(power, 2),

@@ -3,7 +3,7 @@ through (21), the constant-data solution, the second-order equation (24)-(25) wi
 a = m c^2/hbar, and the reduction of a printed equation on the solutions of a derived system."""
 from __future__ import annotations
 
-from functools import lru_cache
+from entwined.core.store import persistent
 
 import sympy as sp
 
@@ -69,7 +69,7 @@ def psi_system(system, psi_defs):
     return dict(_psi_system(tuple(system.items()), tuple(psi_defs.items())))
 
 
-@lru_cache(maxsize=None)
+@persistent
 def _psi_system(system_items, defs_items):
     system, psi_defs = dict(system_items), dict(defs_items)
     p, m = sp.Function("psi_p")(N.z, N.t), sp.Function("psi_m")(N.z, N.t)
@@ -120,7 +120,7 @@ def derived_25():
                  N.hbar / (2 * N.m) * (sp.Derivative(psi, N.z, 2) - sp.Derivative(psi, N.t, 2) / N.c**2))
 
 
-@lru_cache(maxsize=None)
+@persistent
 def klein_gordon_substitution():
     """(25) with psi_- = exp(i w t) chi: the transformed equation, the w that cancel its
     first-order time derivative, the Klein-Gordon operator, and for each such w the residual

@@ -60,11 +60,31 @@ class _Reject(Exception):
     pass
 
 
+_PARSED: dict = {}
+PARSE_MEMORY = 4096          # formulas kept; a claims file has a few hundred
+
+
 def parse_formula(text: str, vocabulary: Vocabulary, *, where: str,
                   evaluate: bool = True) -> sp.Basic:
     """One side of a formula as a SymPy object; `where` names it in errors ("claim 13").
 
-    With evaluate=False the expression is built unevaluated (for typesetting as printed)."""
+    With evaluate=False the expression is built unevaluated (for typesetting as printed).
+    A formula is built once per process: the same text comes back for the checked and the
+    displayed form, the guard's tautology test, every reading and every mutant that leaves it
+    alone (SymPy objects are immutable, so sharing them is safe; errors are not kept)."""
+    key = (text, id(vocabulary), where, evaluate) if isinstance(text, str) else None
+    if key is not None and key in _PARSED and _PARSED[key][0] is vocabulary:
+        return _PARSED[key][1]
+    built = _parse_formula(text, vocabulary, where=where, evaluate=evaluate)
+    if key is not None:
+        if len(_PARSED) >= PARSE_MEMORY:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = (vocabulary, built)
+    return built
+
+
+def _parse_formula(text: str, vocabulary: Vocabulary, *, where: str,
+                   evaluate: bool = True) -> sp.Basic:
     if not isinstance(text, str):
         raise ClaimError(f"{where}: a formula must be text, got {type(text).__name__}")
     if len(text) > MAX_CHARS:

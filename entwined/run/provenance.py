@@ -6,6 +6,7 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from entwined.core import store
 from entwined.numerics import jit
 
 PACKAGES = ("sympy", "numpy", "mpmath", "jinja2")
@@ -29,4 +30,5 @@ def environment() -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return {"python": sys.version.split()[0], "platform": platform.platform(),
-            "packages": versions, "git_commit": git_commit(), "lattice_loop": "compiled " + jit.status()}
+            "packages": versions, "git_commit": git_commit(), "lattice_loop": "compiled " + jit.status(),
+            "derivation_cache": store.stats()}

@@ -69,7 +69,7 @@ def pde_check(claim, gen, rem, *, extra=None, steps=()):
                          correction_latex=corr_tex, evidence=evidence, steps=list(steps))
 
 
-def _steps(gen, rem, per, seconds):
+def _steps(gen, rem, per):
     names = list(gen)
     steps = [Step("normalised eight-step map expanded with truncated jets (weights delta = 1, "
                   "epsilon = 2); epsilon = delta^2/(2D) from (3)", "")]
@@ -93,9 +93,9 @@ def _steps(gen, rem, per, seconds):
 
 @checks("13", numeric=True)
 def check_pde(claim, ctx):
-    per, seconds = derivation()
+    per = derivation()
     gen, rem = per["target"]
-    steps, extra = _steps(gen, rem, per, seconds)
+    steps, extra = _steps(gen, rem, per)
     checked = derivation_steps()
     outcome = pde_check(claim, gen, rem, extra=extra, steps=checked + steps)
     broken = [i + 1 for i, s in enumerate(checked) if s.status != StepStatus.PROVED]
@@ -110,7 +110,7 @@ def check_pde(claim, ctx):
 
 @checks("14", numeric=True)
 def check_complex_form(claim, ctx):
-    per, _ = derivation()
+    per = derivation()
     gen, rem = per["target"]
     outcome = pde_check(claim, gen, rem,
                         steps=[Step("substitute the derived d/dt phi_1, d/dt phi_2 into the "
@@ -135,7 +135,7 @@ def check_complex_form(claim, ctx):
 
 @checks("14.time-reversed")
 def check_right_envelope(claim, ctx):
-    per, _ = derivation(model.RIGHT)
+    per = derivation(model.RIGHT)
     gen, rem = per["target"]
     steps = [Step(f"right envelope, derived generator for {n}",
                   f"\\partial_t {latex(sp.Function(n)(N.z, N.t))} = {latex(g)}") for n, g in gen.items()]

@@ -1,0 +1,185 @@
+"""Claim-independent derivations kept on disk between runs.
+
+Why: the model's own expansions (eight normalised steps to order delta^6, the psi system of (21),
+the Klein-Gordon substitution ...) do not depend on any claims file, yet they are most of a run's
+symbolic time.  They are deterministic functions of their arguments, of the code that derives
+them and of SymPy, so a result computed once can be reused by the next run exactly as
+`functools.lru_cache` reuses it inside one run.
+
+What keeps that honest:
+- the key of every entry is the function, its arguments (SymPy `srepr`, so assumptions count)
+  and a digest of every source file of the function's package (`entwined.derive`) and of
+  `entwined.core`, plus the Python, SymPy and pickle versions: editing a derivation, or upgrading SymPy, starts a new cache;
+- arguments without a stable textual form are never looked up on disk (they are computed);
+- a cache directory (or file) that is not owned by this user, or that others may write to, is
+  not read: its pickles could run code.  Nothing from a claims file is ever unpickled unless
+  this process wrote it;
+- an unreadable or corrupt entry is computed again and rewritten (written to a temporary file,
+  then renamed, so a reader never sees half an entry);
+- `ENTWINED_CACHE=off` (or `entwined --no-cache`) computes everything; a run records how many
+  derivations it loaded and computed (`stats`), and the report prints that.
+
+Directory: `$ENTWINED_CACHE_DIR`, else `$XDG_CACHE_HOME/entwined`, else `~/.cache/entwined`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+import sympy as sp
+
+_state = {"enabled": os.environ.get("ENTWINED_CACHE", "on").lower() not in ("off", "0", "no")}
+_counts = {"loaded": 0, "computed": 0, "unsafe_dir": False}
+_WRAPPERS: list = []
+
+
+def disable() -> None:
+    """Compute every derivation in this process (`--no-cache`)."""
+    _state["enabled"] = False
+
+
+def enabled() -> bool:
+    return _state["enabled"]
+
+
+def stats() -> dict:
+    """How this process obtained its derivations: for the run's provenance."""
+    return {"enabled": enabled(), "directory": str(base_directory()) if enabled() else None,
+            "loaded": _counts["loaded"], "computed": _counts["computed"],
+            "refused_unsafe_directory": _counts["unsafe_dir"]}
+
+
+def base_directory() -> Path:
+    base = os.environ.get("ENTWINED_CACHE_DIR")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / "entwined" if xdg else Path.home() / ".cache" / "entwined"
+
+
+def directory(package: str) -> Path:
+    return base_directory() / f"derivations-{code_digest(package)[:20]}"
+
+
+@functools.lru_cache(maxsize=None)
+def code_digest(package: str) -> str:
+    """Digest of what a derivation's result depends on besides its arguments: the sources of
+    the package that defines it (already imported, since it is calling) and of this one."""
+    h = hashlib.sha256()
+    h.update(f"{sys.version_info[:2]} sympy {sp.__version__} pickle {pickle.HIGHEST_PROTOCOL}"
+             .encode())
+    for root in sorted({Path(sys.modules[package].__file__).parent, Path(__file__).parent}):
+        for path in sorted(root.rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def stable_text(value) -> str | None:
+    """A textual form that determines the value (None: no such form; not cached on disk)."""
+    if isinstance(value, sp.Basic):
+        return sp.srepr(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return repr(value)
+    if isinstance(value, float):
+        return value.hex()
+    if isinstance(value, (tuple, list)):
+        parts = [stable_text(v) for v in value]
+        return None if None in parts else f"{type(value).__name__}({', '.join(parts)})"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        parts = [stable_text(getattr(value, f.name)) for f in dataclasses.fields(value)]
+        if None in parts:
+            return None
+        return f"{type(value).__module__}.{type(value).__qualname__}({', '.join(parts)})"
+    return None
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by nobody else: safe to unpickle from."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _usable_directory(package: str) -> Path | None:
+    where = directory(package)
+    try:
+        where.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    if not _private(where) or not _private(where.parent):
+        _counts["unsafe_dir"] = True
+        return None
+    return where
+
+
+def _load(path: Path):
+    if not path.exists() or not _private(path):
+        return None
+    try:
+        with path.open("rb") as fh:
+            return (pickle.load(fh),)
+    except Exception:                   # corrupt or from an incompatible build: compute again
+        return None
+
+
+def _save(path: Path, value) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except Exception:                   # a full disk or an unpicklable result: just not kept
+        try:
+            os.unlink(tmp)
+        except (OSError, UnboundLocalError):
+            pass
+
+
+def persistent(fn):
+    """Like `functools.lru_cache(maxsize=None)`, and kept on disk across runs (see above)."""
+    memory: dict = {}
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    package = ".".join(fn.__module__.split(".")[:2])
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        call = (args, tuple(sorted(kwargs.items())))
+        text = stable_text(call)
+        key = text if text is not None else call
+        if key in memory:
+            return memory[key]
+        where = _usable_directory(package) if (enabled() and text is not None) else None
+        path = None
+        if where is not None:
+            path = where / (hashlib.sha256(f"{name}{text}".encode()).hexdigest()[:32] + ".pickle")
+            found = _load(path)
+            if found is not None:
+                _counts["loaded"] += 1
+                memory[key] = found[0]
+                return found[0]
+        value = fn(*args, **kwargs)
+        _counts["computed"] += 1
+        if path is not None:
+            _save(path, value)
+        memory[key] = value
+        return value
+
+    wrapper.cache_clear = memory.clear
+    _WRAPPERS.append(wrapper)
+    return wrapper
+
+
+def forget() -> None:
+    """Drop what this process holds in memory, so the next calls read the disk (tests)."""
+    for wrapper in _WRAPPERS:
+        wrapper.cache_clear()
