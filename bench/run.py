@@ -8,9 +8,10 @@ compares two machines or two load levels.  Nothing here is asserted by the tests
   built here only), at 10^3 .. 10^7 sites;
 - mc: paths/s of the per-path Monte Carlo kernel (1 and 2 threads) against the vectorised NumPy
   oracle, 32 steps;
-- verify: fresh `entwined verify` processes: import, --no-numerics (symbolic), full; the numeric
-  phases (lattice, Monte Carlo, exact evaluator, other studies) timed inside one run; cold
-  (empty numba cache: the first run after install, JIT compile included) and warm; LaTeX;
+- verify: fresh `entwined verify` processes with their own caches: cold (empty numba and
+  derivation caches: the first run after install, JIT compile included), warm, warm with
+  --no-cache, --no-numerics, `report --mutation`; peak memory; the numeric phases (lattice,
+  Monte Carlo, exact evaluator, other studies) timed inside one run; LaTeX;
 - symbolic, exact: the derivation and exact-evaluator figures.
 """
 from __future__ import annotations
@@ -152,10 +153,31 @@ print(json.dumps({"import numerics": T1 - T0, "import cli": T2 - T1, "verify": T
 """
 
 
+MEASURE = r"""
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+dt = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(dt, peak, proc.returncode)
+sys.stderr.write(proc.stderr[-400:])
+"""
+
+
 def _fresh(args, env=None):
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
     return time.perf_counter() - t0, proc
+
+
+def _measured(args, env):
+    """(wall s, peak RSS MiB of the process and its children) of one fresh process."""
+    proc = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, *args],
+                          capture_output=True, text=True, env=env)
+    wall, peak, rc = proc.stdout.split()
+    if int(rc) not in (0, 1):
+        raise RuntimeError(f"{' '.join(args)} exited {rc}: {proc.stderr.strip()[-200:]}")
+    return float(wall), float(peak)
 
 
 def _median(xs):
@@ -163,20 +185,35 @@ def _median(xs):
 
 
 def verify(repeats=3):
+    """Fresh processes, each with its own empty caches first (numba's and the derivation
+    cache): the first run is what a new install sees, the next ones are warm."""
     cli = ["-m", "entwined.cli", "verify", "--quiet"]
     imp = [_fresh(["-c", "import entwined.cli"])[0] for _ in range(repeats)]
     print(f"import entwined.cli (fresh process, median of {repeats}): {_median(imp):.2f} s")
-    sym = [_fresh(cli + ["--no-numerics"])[0] for _ in range(repeats)]
-    print(f"verify --no-numerics (symbolic only; fresh processes, median of {repeats}): "
-          f"{_median(sym):.2f} s")
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        cold, _ = _fresh(cli, env)
-        warm = [_fresh(cli, env)[0] for _ in range(repeats)]
-    print(f"verify, cold (empty numba cache: JIT compile included): {cold:.2f} s")
-    print(f"verify, warm (fresh processes, median of {repeats}): {_median(warm):.2f} s "
-          f"(numerics {_median(warm) - _median(sym):.2f} s over the symbolic run)")
-    _, proc = _fresh(["-c", PHASES])
+    with tempfile.TemporaryDirectory() as numba_cache, tempfile.TemporaryDirectory() as derived:
+        env = dict(os.environ, NUMBA_CACHE_DIR=numba_cache,
+                   ENTWINED_CACHE_DIR=str(Path(derived) / "entwined"))
+        cold, cold_peak = _measured(cli, env)
+        warm = [_measured(cli, env) for _ in range(repeats)]
+        no_cache = [_measured(cli + ["--no-cache"], env)[0] for _ in range(repeats)]
+        sym = [_measured(cli + ["--no-numerics"], env)[0] for _ in range(repeats)]
+        with tempfile.TemporaryDirectory() as out:
+            report, report_peak = _measured(
+                ["-m", "entwined.cli", "report", "--mutation", "--quiet", "--output",
+                 str(Path(out) / "r.pdf")], env)
+        _, proc = _fresh(["-c", PHASES], env)
+    w = _median([t for t, _ in warm])
+    print(f"verify, cold (empty numba and derivation caches: the first run after install, JIT "
+          f"compile included): {cold:.2f} s, peak {cold_peak:.0f} MiB (target 12 s: "
+          f"{cold / 12:.2f}x)")
+    print(f"verify, warm (fresh processes, median of {repeats}): {w:.2f} s, peak "
+          f"{max(p for _, p in warm):.0f} MiB (target 5 s: {w / 5:.2f}x)")
+    print(f"verify, warm, --no-cache (every derivation computed; kernels from numba's cache): "
+          f"{_median(no_cache):.2f} s ({_median(no_cache) / w:.2f}x the cached run)")
+    print(f"verify --no-numerics, warm (symbolic only): {_median(sym):.2f} s "
+          f"(numerics {w - _median(sym):.2f} s over it)")
+    print(f"report --mutation (warm, PDF built): {report:.2f} s, peak {report_peak:.0f} MiB "
+          f"(target 25 s: {report / 25:.2f}x)")
     try:
         phases = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -217,8 +254,11 @@ def symbolic():
     from entwined.derive.diffusive import eight_step
     from entwined.checks.registry import Context, load_all
     from entwined.core.claims import load_claims
+    from entwined.core import store
+    store.disable()                      # time the derivations, not the disk cache
 
     def cold():
+        store.forget()
         model.alpha_taylor.cache_clear()
         eight_step.eight_step_jets.cache_clear()
 

@@ -16,6 +16,9 @@ What keeps that honest:
   this process wrote it;
 - an unreadable or corrupt entry is computed again and rewritten (written to a temporary file,
   then renamed, so a reader never sees half an entry);
+- the digest covers the code on disk, not code patched at run time: a session that replaces a
+  function of `entwined.derive` or `entwined.core` (a notebook experiment with the rules) must
+  run with the cache off, or it would keep its results under the real code's key;
 - `ENTWINED_CACHE=off` (or `entwined --no-cache`) computes everything; a run records how many
   derivations it loaded and computed (`stats`), and the report prints that.
 
