@@ -7,6 +7,7 @@ diffusive scaling epsilon counts as delta**2.
 """
 from __future__ import annotations
 
+import functools
 from math import factorial
 
 import sympy as sp
@@ -109,8 +110,24 @@ _TEX_FIXES = (
 
 
 def latex(expr, **kw) -> str:
-    """LaTeX in the paper's notation (phi'_1, E_z^+, partial_z), not SymPy's default names."""
-    out = to_latex(expr, **kw)
+    """LaTeX in the paper's notation (phi'_1, E_z^+, partial_z), not SymPy's default names.
+    Memoised: the derived side of a comparison is the same expression for every mutant and
+    reading of a claim, and printing a long expansion costs more than checking it."""
+    try:
+        return _latex(expr, tuple(sorted(kw.items())))
+    except TypeError:                   # unhashable (a mutable Matrix): print it directly
+        return _latex.__wrapped__(expr, tuple(sorted(kw.items())))
+
+
+@functools.lru_cache(maxsize=4096)
+def text(expr) -> str:
+    """str(expr), memoised for the same reason as `latex` (a correction's plain-text form)."""
+    return str(expr)
+
+
+@functools.lru_cache(maxsize=4096)
+def _latex(expr, options) -> str:
+    out = to_latex(expr, **dict(options))
     for old, new in _TEX_FIXES:
         out = out.replace(old, new)
     return out

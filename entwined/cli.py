@@ -533,5 +533,22 @@ def main(argv=None) -> int:
         return 3
 
 
+def run() -> None:
+    """The console entry point: main(), its output flushed, then exit without the interpreter's
+    teardown.  A run leaves SymPy's caches and the derivations holding about a million objects;
+    freeing them one by one at exit cost 0.7-0.8 s of every `entwined verify` and changes
+    nothing a user can see (every output file is closed and renamed inside main)."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:             # as in main: the reader went away
+        code = 141
+    try:
+        sys.stderr.flush()
+    except OSError:
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

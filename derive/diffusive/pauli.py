@@ -8,14 +8,24 @@ from functools import lru_cache
 
 from entwined.derive import model
 from entwined.derive.calculus import DIFFUSIVE
+from entwined.derive.compare import jets_of, vector_fields
 from entwined.derive.diffusive.expansions import alpha_series
 from entwined.core import notation as N
+from entwined.core.store import persistent
 
 
 def model_one_step_series(order):
     """The same with alpha replaced by its series to the given weight (a scalar series: cheap)."""
     alpha = alpha_series(DIFFUSIVE, order)
     return model.operator_matrix(model.LEFT).xreplace({N.alpha: alpha, N.beta: 1 - alpha})
+
+
+@persistent
+def model_one_step_jets(order) -> tuple:
+    """One exact step of the model applied to (phi'_1, phi'_2), as weighted jets through
+    `order`: what (9) and (11) are compared with, the same for every reading and mutant."""
+    fields = vector_fields(model.LEFT.components)
+    return tuple(jets_of(model_one_step_series(order), fields, DIFFUSIVE, order))
 
 
 def leading_rotation(env=model.LEFT) -> sp.Matrix:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from entwined.derive.calculus import latex, lowest_weight, truncate
+from entwined.derive.calculus import latex, lowest_weight, text, truncate
 from entwined.derive.diffusive.eight_step import printed_generator
 from entwined.core.evidence import DerivationStep, Prose, RefinementStudy, StepStatus, as_evidence
 from entwined.core.verdicts import Outcome, Verdict, from_residual
@@ -58,7 +58,7 @@ def compare_to_order(claim, printed, derived, weights, *, what: str, extra=None,
                  f"{what} agrees exactly at the truncation used")
     if not ok and correction_latex is None:
         correction_latex = r",\quad ".join(latex(d) for d in derived if d != 0)
-        correction = "; ".join(str(d) for d in derived)
+        correction = "; ".join(text(d) for d in derived)
     return from_residual(ok, holds=detail_ok,
                          fails=Prose.of(f"{what} differs below the printed order: ",
                                         *[b for b in below if b != 0][:4]),

@@ -85,6 +85,8 @@ def _with_equation(claim: Claim, index: int, text: str) -> Claim:
 def _same(a: Claim, b: Claim) -> bool:
     for (l1, r1), (l2, r2) in zip(a.parsed, b.parsed):
         for x, y in ((l1, l2), (r1, r2)):
+            if x == y:                  # structurally equal: no need to expand
+                continue
             d = x - y
             d = sp.expand(d) if not isinstance(d, sp.MatrixBase) else d.applyfunc(sp.expand)
             if d != 0 and not (isinstance(d, sp.MatrixBase) and d.is_zero_matrix):

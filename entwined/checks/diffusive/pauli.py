@@ -5,10 +5,10 @@ from __future__ import annotations
 import sympy as sp
 
 from entwined.derive import model
-from entwined.derive.calculus import DIFFUSIVE, latex, truncate
+from entwined.derive.calculus import DIFFUSIVE, latex, text, truncate
 from entwined.derive.compare import jets_of, vector_fields
 from entwined.derive.diffusive.expansions import alpha_series, model_alpha
-from entwined.derive.diffusive.pauli import leading_rotation, model_one_step_series, step_growth
+from entwined.derive.diffusive.pauli import leading_rotation, model_one_step_jets, step_growth
 from entwined.core import notation as N
 from entwined.checks.compare import claim_order, combine_numeric, compare_to_order
 from entwined.checks.registry import checks
@@ -21,7 +21,7 @@ def _pauli_check(claim, ctx):
     f = vector_fields(model.LEFT.components)
     (lhs, rhs), = claim.parsed
     order = min(claim_order(claim, DIFFUSIVE), 6) + 1
-    exact = jets_of(model_one_step_series(order), f, DIFFUSIVE, order)
+    exact = list(model_one_step_jets(order))
     printed_rhs = jets_of(rhs, f, DIFFUSIVE, order)
     alpha_model = alpha_series(DIFFUSIVE, order)
     printed_lhs = jets_of(lhs.xreplace({N.alpha: alpha_model, N.beta: 1 - alpha_model}),
@@ -33,7 +33,7 @@ def _pauli_check(claim, ctx):
                                what="the Pauli-basis expansion", steps=steps)
     if outcome.verdict != Verdict.HOLDS:
         outcome.correction_latex = r"\\".join(latex(e) for e in exact)
-        outcome.correction = "; ".join(map(str, exact))
+        outcome.correction = "; ".join(map(text, exact))
         outcome.correction_math = as_evidence(list(exact))
     if ctx.numerics:
         predicted = outcome.evidence["printed_order"].value
