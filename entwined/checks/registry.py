@@ -54,6 +54,19 @@ def checks(*ids: str, numeric: bool = False):
     return register
 
 
+PREFETCH: list = []            # (claim ids, fn(ctx)): claim-independent numerics worth starting early
+
+
+def prefetches(*ids: str):
+    """Register fn(ctx), which computes (and memoises, thread-safely) numerics that the checks
+    of these claims will ask for and that depend on no printed claim.  A run with numerics may
+    start it in a background thread and check these claims last; results are unchanged."""
+    def register(fn):
+        PREFETCH.append((frozenset(ids), fn))
+        return fn
+    return register
+
+
 def numeric_ids() -> tuple[str, ...]:
     load_all()
     return tuple(sorted(NUMERIC))

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import html
+import threading
 import time
 from dataclasses import dataclass, field
 
-from entwined.checks.registry import Context, load_all
+from entwined.checks.registry import PREFETCH, Context, load_all
 from entwined.core.claims import Claim, ClaimSet, with_equations
 from entwined.run.chain import (ChainStatus, Finding, attribute, by_severity, chain_status,
                                 finding_index, judge_main, premises)
@@ -92,13 +93,17 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     registry = load_all()
     by_id = claims.by_id()
     ctx = Context(claims=by_id, numerics=numerics, quick=quick)
-    results = []
     t_start = time.perf_counter()
     selected = _selection(claims, only)
     todo = [c for c in claims.claims if not c.is_main and (selected is None or c.id in selected)]
-    for i, claim in enumerate(todo):
+    waiting = _start_prefetch(todo, ctx) if numerics else set()
+    # claims whose numerics a background thread is preparing are checked last; results are
+    # reported in file order whatever the order of work
+    order = [c for c in todo if c.id not in waiting] + [c for c in todo if c.id in waiting]
+    done = {}
+    for i, claim in enumerate(order):
         if progress:
-            progress(i, len(todo), claim)
+            progress(i, len(order), claim)
         t0 = time.perf_counter()
         check = registry.get(claim.id)
         if check is None:
@@ -107,7 +112,8 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
             status = Status.NOT_APPLICABLE
         else:
             guarded_outcome, status = _check_readings(check, claim, ctx, budget_s)
-        results.append(Result(claim, guarded_outcome, time.perf_counter() - t0, status))
+        done[claim.id] = Result(claim, guarded_outcome, time.perf_counter() - t0, status)
+    results = [done[c.id] for c in todo]
     outcomes = {r.claim.id: r.outcome for r in results}
     found = by_severity(attribute(claims.findings, by_id, outcomes))
     index = finding_index(found)
@@ -121,6 +127,27 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     chain = {r.claim.id: chain_status(by_id, outcomes, r.claim.id, r.claim.ignores)
              for r in results}
     return Run(claims, results, {"verify": time.perf_counter() - t_start}, chain, found)
+
+
+def _start_prefetch(todo, ctx) -> set[str]:
+    """Start the registered claim-independent numerics that claims of this run will ask for in
+    one background thread (daemon: it never holds up an exit), and return those claims' ids.
+    A failure there is not reported from the thread: the check that needs the result computes
+    it again and meets the failure itself."""
+    ids = {c.id for c in todo}
+    jobs = [(wanted & ids, fn) for wanted, fn in PREFETCH if wanted & ids]
+    if not jobs:
+        return set()
+
+    def work():
+        for _, fn in jobs:
+            try:
+                fn(ctx)
+            except BaseException:       # noqa: BLE001 - the asking check reports it
+                pass
+
+    threading.Thread(target=work, name="entwined-prefetch", daemon=True).start()
+    return set().union(*(wanted for wanted, _ in jobs))
 
 
 def _selection(claims: ClaimSet, only) -> set[str] | None:

@@ -1,0 +1,78 @@
+"""The Monte Carlo ensembles prepared in a background thread (checks.registry.prefetches): the
+same numbers and verdicts as computed on demand, in file order, each ensemble sampled once, and
+a failure there reaches the check that needs the ensemble instead of vanishing."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from entwined.checks import registry
+from entwined.checks.stochastic import montecarlo as mc_evidence
+from entwined.core.claims import load_claims
+from entwined.core.evidence import to_json
+from entwined.numerics import montecarlo as mc
+from entwined.run.pipeline import verify
+
+IDS = {"1", "2", "1-2.corner-probability", "3"}
+
+
+def _evidence(run):
+    return [(r.claim.id, r.outcome.verdict, {k: to_json(v) for k, v in r.outcome.evidence.items()})
+            for r in run.results]
+
+
+@pytest.fixture
+def fresh_ensembles(monkeypatch):
+    monkeypatch.setattr(mc_evidence, "_SAMPLES", {})
+
+
+def test_prefetched_run_equals_the_run_on_demand(fresh_ensembles, monkeypatch):
+    claims = load_claims()
+    with_prefetch = verify(claims, quick=True, only=IDS)
+    monkeypatch.setattr(mc_evidence, "_SAMPLES", {})
+    monkeypatch.setattr(registry, "PREFETCH", [])
+    monkeypatch.setattr("entwined.run.pipeline.PREFETCH", [])
+    on_demand = verify(claims, quick=True, only=IDS)
+    assert _evidence(with_prefetch) == _evidence(on_demand)
+    file_order = [c.id for c in claims.claims if c.id in IDS]
+    assert [r.claim.id for r in with_prefetch.results] == file_order
+
+
+def test_an_ensemble_is_sampled_once_whoever_asks(fresh_ensembles, monkeypatch):
+    calls, gate = [], threading.Event()
+    real = mc.sample
+
+    def slow(*args, **kwargs):
+        calls.append(args[0])
+        gate.wait(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mc, "sample", slow)
+    out = []
+    askers = [threading.Thread(target=lambda: out.append(
+        mc_evidence._ensemble(("k", 2000), 2000, mc.ConstantAlpha(0.3), 11))) for _ in range(3)]
+    for t in askers:
+        t.start()
+    gate.set()
+    for t in askers:
+        t.join(10)
+    assert calls == [2000] and len(out) == 3
+    assert all(np.array_equal(o["mean"], out[0]["mean"]) for o in out)
+
+
+def test_a_failed_ensemble_is_not_kept(fresh_ensembles, monkeypatch):
+    real, attempts = mc.sample, []
+
+    def once_broken(*args, **kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise MemoryError("no room for the tallies")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mc, "sample", once_broken)
+    with pytest.raises(MemoryError):
+        mc_evidence._ensemble(("k", 1000), 1000, mc.ConstantAlpha(0.3), 5)
+    result = mc_evidence._ensemble(("k", 1000), 1000, mc.ConstantAlpha(0.3), 5)
+    assert len(attempts) == 2 and result["n_paths"] == 1000
