@@ -5,47 +5,11 @@ costs SymPy expansion, differentiation and code printing, and the same formula c
 several claims, the quick and full studies, and every mutant that leaves it alone."""
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import sympy as sp
 
 from entwined.core import notation as N
-
-
-def _hashable(obj):
-    """A hashable stand-in of a kernel's inputs: matrices immutable, dicts as item tuples."""
-    if isinstance(obj, sp.MatrixBase):
-        return sp.ImmutableMatrix(obj)
-    if isinstance(obj, dict):
-        return ("dict", tuple((k, _hashable(v)) for k, v in obj.items()))
-    if isinstance(obj, (list, tuple)):
-        return (type(obj).__name__, tuple(_hashable(v) for v in obj))
-    return obj
-
-
-def _memoised(build, maxsize: int = 512):
-    """Cache build(*args, **kwargs) by _hashable of the arguments (oldest out past maxsize)."""
-    cache: dict = {}
-
-    @functools.wraps(build)
-    def wrapper(*args, **kwargs):
-        key = (tuple(_hashable(a) for a in args),
-               tuple(sorted((k, _hashable(v)) for k, v in kwargs.items())))
-        try:
-            kernel = cache.get(key)
-        except TypeError:               # an input that cannot be hashed: build it afresh
-            return build(*args, **kwargs)
-        if kernel is None:
-            kernel = cache[key] = build(*args, **kwargs)
-            wrapper.misses += 1
-            if len(cache) > maxsize:
-                del cache[next(iter(cache))]
-        else:
-            wrapper.hits += 1
-        return kernel
-    wrapper.hits = wrapper.misses = 0
-    return wrapper
+from entwined.core.memo import memoised
 
 
 def act(op_entry, g, potential):
@@ -61,7 +25,7 @@ def act(op_entry, g, potential):
     return sp.Add(*out).replace(N.v, sp.Lambda(N.z, potential))
 
 
-@_memoised
+@memoised
 def operator_kernel(matrix, fields, potential, params=()):
     """numpy function (z, delta, epsilon, *params) -> array of the components of matrix @ fields."""
     comps = []
@@ -72,7 +36,7 @@ def operator_kernel(matrix, fields, potential, params=()):
     return lambda *args: np.array([np.broadcast_to(c, np.shape(args[0])) for c in fn(*args)])
 
 
-@_memoised
+@memoised
 def generator_kernel(generator: dict, fields: dict, potential, params=(), modules="numpy"):
     """z -> d/dt of each field, from a {field: rhs} in terms of z-derivatives; modules="mpmath"
     gives a high-precision kernel (evaluate it under mpmath.workdps)."""

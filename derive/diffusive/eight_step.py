@@ -9,6 +9,7 @@ from entwined.derive import model
 from entwined.derive.diffusive.pauli import step_growth
 from entwined.derive.jets import JetAlgebra, JetSpec
 from entwined.core import notation as N
+from entwined.core.memo import memoised
 from entwined.core.store import persistent
 
 CONVENTIONS = ("target", "source")   # where alpha, beta of a step are evaluated
@@ -85,9 +86,16 @@ def substitute_time_derivatives(expr, gen):
 
 def printed_generator(claim):
     """{field: d/dt field} solved from printed PDEs.  The lattice densities phi are real, so a
-    complex equation in them gives two real ones; psi and chi are complex and are not split."""
+    complex equation in them gives two real ones; psi and chi are complex and are not split.
+    Solved once per printed system (a fresh dict each call)."""
+    solved = _printed_generator(tuple(claim.parsed))
+    return dict(solved) if solved is not None else None
+
+
+@memoised
+def _printed_generator(parsed):
     eqs, unknowns = [], set()
-    for lhs, rhs in claim.parsed:
+    for lhs, rhs in parsed:
         e = sp.expand((lhs - rhs).doit())
         names = {f.func.__name__ for f in e.atoms(sp.core.function.AppliedUndef)} - {"v"}
         real = all(n.startswith("phi") for n in names)

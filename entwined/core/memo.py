@@ -1,0 +1,54 @@
+"""Memoisation by structural value, for work a run repeats on the same formulas.
+
+Why: a claim's printed formula comes back for the symbolic and the numeric pass of mutation
+testing, for every reading of its print and for every mutant of another claim that leaves it
+alone.  SymPy objects are immutable and compare structurally (assumptions included), so a
+result built from equal formulas can be shared; mutable containers (Matrix, dict, list) are
+keyed by their contents."""
+from __future__ import annotations
+
+import functools
+
+import sympy as sp
+
+
+def hashable(obj):
+    """A hashable stand-in of a value: matrices immutable, dicts and sequences as item tuples."""
+    if isinstance(obj, sp.MatrixBase):
+        return sp.ImmutableMatrix(obj)
+    if isinstance(obj, dict):
+        return ("dict", tuple((k, hashable(v)) for k, v in obj.items()))
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, tuple(hashable(v) for v in obj))
+    return obj
+
+
+_MISSING = object()
+
+
+def memoised(build=None, *, maxsize: int = 512):
+    """Cache build(*args, **kwargs) by `hashable` of the arguments (oldest out past maxsize);
+    an argument that cannot be hashed is built afresh.  Callers must not mutate a result."""
+    if build is None:
+        return lambda fn: memoised(fn, maxsize=maxsize)
+    cache: dict = {}
+
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        key = (tuple(hashable(a) for a in args),
+               tuple(sorted((k, hashable(v)) for k, v in kwargs.items())))
+        try:
+            value = cache.get(key, _MISSING)
+        except TypeError:               # an input that cannot be hashed: build it afresh
+            return build(*args, **kwargs)
+        if value is _MISSING:
+            value = cache[key] = build(*args, **kwargs)
+            wrapper.misses += 1
+            if len(cache) > maxsize:
+                del cache[next(iter(cache))]
+        else:
+            wrapper.hits += 1
+        return value
+    wrapper.hits = wrapper.misses = 0
+    wrapper.cache_clear = cache.clear
+    return wrapper
