@@ -322,8 +322,9 @@ def _mutation_table(result) -> str:
 
 
 def _emit(json_path, data, table) -> None:
-    """JSON on stdout for '-', otherwise the table on stdout and the JSON (if asked) in a file."""
-    payload = json.dumps(plain(data), indent=2, allow_nan=False)
+    """JSON on stdout for '-', otherwise the table on stdout and the JSON (if asked) in a file.
+    The JSON is serialised before anything is printed, and only when it is asked for."""
+    payload = json.dumps(plain(data), indent=2, allow_nan=False) if json_path else None
     if json_path == "-":
         print(payload)
         return
@@ -422,7 +423,8 @@ def _verify(args, claims, only, expected, progress) -> int:
     run = verify(claims, numerics=not args.no_numerics, quick=args.quick, progress=progress,
                  only=only, **_budget(verify, args.timeout))
     progress.done()
-    data = to_json(run)
+    # the JSON form costs a few tenths of a second: built only for --json or --expect
+    data = to_json(run) if (args.json or expected is not None) else None
     _emit(args.json, data, lambda: _table(run))
     status = 0 if run.all_hold else 1
     if expected is not None:

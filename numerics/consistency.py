@@ -15,20 +15,21 @@ from entwined.numerics.engines import Lattice, step_normaliser
 from entwined.numerics import reference
 from entwined.numerics.engines import fourier_propagate
 from entwined.numerics.usage import counted
+from entwined.numerics.kernels import lambdify
 
 
 @functools.lru_cache(maxsize=None)
 def fields_np() -> tuple:
     """The test fields as NumPy callables, lambdified once per process (every study uses them;
     a lambdify costs tens of milliseconds of code printing)."""
-    return tuple(sp.lambdify(N.z, f, "numpy") for f in testdata.FIELDS)
+    return tuple(lambdify(N.z, f, "numpy") for f in testdata.FIELDS)
 
 
 @functools.lru_cache(maxsize=None)
 def _alpha_np(eps: float):
     """alpha(z) of the test potential at one epsilon (the same few epsilons recur across the
     studies and claims, so each is lambdified once)."""
-    return sp.lambdify(N.z, model.reversal_probability(testdata.POTENTIAL, sp.Float(eps)))
+    return lambdify(N.z, model.reversal_probability(testdata.POTENTIAL, sp.Float(eps)))
 
 
 def observed_orders(hs, errors):
@@ -136,7 +137,7 @@ def kac_psi_one_step(generator: dict, psi_defs: dict, normalise: bool, a=1.0, c=
     f_np = fields_np()
     zz = np.linspace(*testdata.GRID)
     p1, p2 = sp.Function("phip1")(N.z, N.t), sp.Function("phip2")(N.z, N.t)
-    to_psi = {name: sp.lambdify((sp.Symbol("u1"), sp.Symbol("u2"), N.t),
+    to_psi = {name: lambdify((sp.Symbol("u1"), sp.Symbol("u2"), N.t),
                                 expr.xreplace({p1: sp.Symbol("u1"), p2: sp.Symbol("u2"), N.a: a}),
                                 "numpy") for name, expr in psi_defs.items()}
     old = np.array([f(zz) for f in f_np])
@@ -179,9 +180,9 @@ def kac_second_order(pair, psi_defs: dict, quick=False) -> dict:
     if resid.free_symbols - {p, pt, ptt, pzz}:
         return {"passes": False, "h": [], "error": [], "observed_order": [None],
                 "what": f"printed form has terms this check cannot evaluate: {resid}"}
-    fn = sp.lambdify((p, pt, ptt, pzz), resid, "numpy")
+    fn = lambdify((p, pt, ptt, pzz), resid, "numpy")
     p1, p2 = sp.Function("phip1")(N.z, N.t), sp.Function("phip2")(N.z, N.t)
-    to_psi = sp.lambdify((sp.Symbol("u1"), sp.Symbol("u2"), N.t), psi_defs["psi_m"].xreplace(
+    to_psi = lambdify((sp.Symbol("u1"), sp.Symbol("u2"), N.t), psi_defs["psi_m"].xreplace(
         {p1: sp.Symbol("u1"), p2: sp.Symbol("u2"), N.a: 1}), "numpy")
     length, t0 = 16.0, 0.5
     eps_list = (1 / 64, 1 / 128, 1 / 256) if quick else (1 / 64, 1 / 128, 1 / 256, 1 / 512)

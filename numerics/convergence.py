@@ -19,6 +19,7 @@ from entwined.numerics import reference
 from entwined.numerics.consistency import study
 from entwined.numerics.engines import Lattice, fourier_propagate, step_normaliser
 from entwined.numerics.usage import counted
+from entwined.numerics.kernels import lambdify
 
 
 @functools.lru_cache(maxsize=None)
@@ -53,7 +54,7 @@ def lattice_solution(n: int, with_potential: bool) -> np.ndarray:
     u0 = np.array([psi0.imag, psi0.real])               # (phi_1, phi_2), psi = phi_2 + i phi_1
     if not with_potential:
         return fourier_propagate(u0, 0.5, delta, steps, scale=normaliser())
-    alpha = sp.lambdify(sp.Symbol("x"), model.reversal_probability(sp.Symbol("x"), 1), "numpy")
+    alpha = lambdify(sp.Symbol("x"), model.reversal_probability(sp.Symbol("x"), 1), "numpy")
     return Lattice(alpha(potential(z) * eps)).run(u0, steps, scale=normaliser())
 
 

@@ -12,6 +12,12 @@ from entwined.core import notation as N
 from entwined.core.memo import memoised
 
 
+def lambdify(args, expr, modules=None, **options):
+    """sympy.lambdify without the docstring: printing the whole expression into the generated
+    function's docstring was half the cost of building a kernel, and nobody reads it."""
+    return sp.lambdify(args, expr, modules=modules, docstring_limit=0, **options)
+
+
 def act(op_entry, g, potential):
     """Apply one operator entry (coefficients left of Ep/Em/Dz) to a concrete function g(z)."""
     out = []
@@ -32,7 +38,7 @@ def operator_kernel(matrix, fields, potential, params=()):
     for i in range(matrix.shape[0]):
         comps.append(sp.Add(*[act(matrix[i, j], fields[j], potential)
                               for j in range(matrix.shape[1])]))
-    fn = sp.lambdify((N.z, N.delta, N.epsilon, *params), comps, modules="numpy", cse=True)
+    fn = lambdify((N.z, N.delta, N.epsilon, *params), comps, modules="numpy", cse=True)
     return lambda *args: np.array([np.broadcast_to(c, np.shape(args[0])) for c in fn(*args)])
 
 
@@ -46,5 +52,5 @@ def generator_kernel(generator: dict, fields: dict, potential, params=(), module
         e = generator[name].replace(N.v, sp.Lambda(N.z, potential))
         e = e.subs(subs_fields).doit()
         comps.append(e)
-    fn = sp.lambdify((N.z, *params), comps, modules=modules, cse=True)
+    fn = lambdify((N.z, *params), comps, modules=modules, cse=True)
     return lambda *args: np.array([np.broadcast_to(c, np.shape(args[0])) for c in fn(*args)])

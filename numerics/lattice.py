@@ -9,13 +9,14 @@ import sympy as sp
 from entwined.core import rules as model
 from entwined.core import notation as N
 from entwined.numerics.usage import counted
+from entwined.numerics.kernels import lambdify
 
 
 @functools.lru_cache(maxsize=256)
 def probabilities(potential, eps):
     """alpha(z), beta(z) of the canonical ensemble (5) for a concrete potential, as numpy callables.
     Cached by (potential, eps): the studies ask for the same few pairs many times."""
-    a = sp.lambdify(N.z, model.reversal_probability(potential, eps), "numpy")
+    a = lambdify(N.z, model.reversal_probability(potential, eps), "numpy")
     return (lambda zz: np.broadcast_to(a(zz), np.shape(zz)),
             lambda zz: 1 - np.broadcast_to(a(zz), np.shape(zz)))
 

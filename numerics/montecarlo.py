@@ -34,6 +34,7 @@ from entwined.core.errors import EntwinedError
 from statistics import NormalDist
 from entwined.numerics import jit
 from entwined.numerics.usage import counted
+from entwined.numerics.kernels import lambdify
 
 # Paths per call into the compiled kernel: about 0.2 s, so Python gets control (Ctrl-C, the
 # check timeout) between calls.  The tallies are integers, so the split changes no bit.
@@ -291,7 +292,7 @@ def recurrence_from_printed(pairs, alpha_sites: np.ndarray):
             if weight.free_symbols - {N.alpha} or weight.has(sp.Derivative) or weight.atoms(
                     sp.core.function.AppliedUndef):
                 return None          # a weight the lattice cannot evaluate: not a recurrence
-            coeff = sp.lambdify(N.alpha, weight, "numpy")
+            coeff = lambdify(N.alpha, weight, "numpy")
             c = np.broadcast_to(np.asarray(coeff(alpha_sites), dtype=float), alpha_sites.shape)
             rows.setdefault(lhs.func.__name__, []).append((fields[0].func.__name__, int(offset), c))
     return rows

@@ -14,6 +14,7 @@ from entwined.numerics.convergence import normaliser
 from entwined.numerics.engines import Lattice
 from entwined.core.claims import parse_text
 from entwined.core.errors import ClaimError
+from entwined.numerics.kernels import lambdify
 
 REFERENCE_MAX_SITES = 2048
 # Bounded work (stated in `entwined lattice --help`): about 2 s in the compiled loop, a minute or
@@ -71,7 +72,7 @@ def potential_function(text: str):
     extra = expr.free_symbols - {N.z}
     if extra or expr.atoms(sp.core.function.AppliedUndef):
         raise EntwinedError(f"--potential may only use z, got {text!r}")
-    fn = sp.lambdify(N.z, expr, "numpy")
+    fn = lambdify(N.z, expr, "numpy")
 
     def v(zz):
         """v(z), refused unless real and finite at every point (1/z at z = 0, exp(1000*z))."""

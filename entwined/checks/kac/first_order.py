@@ -20,6 +20,7 @@ from entwined.core.verdicts import Outcome, Step, Verdict, from_residual
 from entwined.numerics.consistency import kac_one_step, study
 from entwined.numerics.constant_data import lattice_constant_data
 from entwined.numerics.convergence import kac_study
+from entwined.numerics.kernels import lambdify
 
 
 @checks("15")
@@ -267,8 +268,8 @@ def check_constant_solution(claim, ctx):
 def _constant_data_study(printed, limit, outcome) -> dict:
     """The exact constant-data lattice at a t = 2 against the printed (20) and the derived limit."""
     a_val, t_val = 1.0, 2.0
-    fp = sp.lambdify(N.t, printed.xreplace({N.A: 1, N.a: a_val}), "numpy")
-    fl = sp.lambdify(N.t, limit.xreplace({N.A: 1, N.a: a_val}), "numpy")
+    fp = lambdify(N.t, printed.xreplace({N.A: 1, N.a: a_val}), "numpy")
+    fl = lambdify(N.t, limit.xreplace({N.A: 1, N.a: a_val}), "numpy")
     rows = []
     for eps in (0.02, 0.01, 0.005, 0.0025):
         lat = lattice_constant_data(a_val, t_val, eps)

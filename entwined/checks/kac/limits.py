@@ -18,6 +18,7 @@ from entwined.core.evidence import Prose, Readings
 from entwined.core.verdicts import Outcome, Verdict, from_residual
 from entwined.numerics.joint_limit import diffusive_route, kac_route
 from entwined.numerics.nonrelativistic import limit_study
+from entwined.numerics.kernels import lambdify
 
 
 REST_PHASE = 2       # the fast branch of (25): psi_- ~ exp(-2 i m c^2 t / hbar) chi
@@ -169,7 +170,7 @@ def _psi_minus_map(ctx):
     expr = defs["psi_m"].xreplace({F("phip1"): u1, F("phip2"): u2})
     if expr.free_symbols - {u1, u2, N.t, N.a} or expr.atoms(AppliedUndef) or expr.has(sp.Derivative):
         return None            # only pointwise maps of the two envelopes can be evaluated
-    return sp.lambdify((u1, u2, N.t, N.a), expr, "numpy")
+    return lambdify((u1, u2, N.t, N.a), expr, "numpy")
 
 
 @checks("25.same-pde")
