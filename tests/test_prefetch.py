@@ -76,3 +76,29 @@ def test_a_failed_ensemble_is_not_kept(fresh_ensembles, monkeypatch):
         mc_evidence._ensemble(("k", 1000), 1000, mc.ConstantAlpha(0.3), 5)
     result = mc_evidence._ensemble(("k", 1000), 1000, mc.ConstantAlpha(0.3), 5)
     assert len(attempts) == 2 and result["n_paths"] == 1000
+
+
+def test_a_run_memo_computes_once_across_threads_and_forgets_failures():
+    ctx = registry.Context(claims={})
+    calls, gate = [], threading.Event()
+
+    def compute():
+        calls.append(1)
+        gate.wait(5)
+        return object()
+
+    out = []
+    askers = [threading.Thread(target=lambda: out.append(ctx.memo("k", compute)))
+              for _ in range(3)]
+    for t in askers:
+        t.start()
+    gate.set()
+    for t in askers:
+        t.join(10)
+    assert len(calls) == 1 and len(out) == 3 and all(o is out[0] for o in out)
+
+    def broken():
+        raise ValueError("singular")
+    with pytest.raises(ValueError):
+        ctx.memo("bad", broken)
+    assert ctx.memo("bad", lambda: 7) == 7

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import importlib
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -29,12 +31,27 @@ class Context:
     claims: dict[str, Claim]
     numerics: bool = True
     quick: bool = False
-    _memo: dict[str, Any] = field(default_factory=dict)
+    _memo: dict[str, Future] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def memo(self, key: str, compute: Callable[[], Any]):
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        """compute() once per run and key, by whichever thread asks first (a check, or the
+        background thread of `prefetches`); a second asker waits.  A failure is not kept: it
+        reaches the asker, and the next asker computes again."""
+        with self._lock:
+            pending = self._memo.get(key)
+            mine = pending is None
+            if mine:
+                pending = self._memo[key] = Future()
+        if mine:
+            try:
+                pending.set_result(compute())
+            except BaseException as err:
+                with self._lock:
+                    self._memo.pop(key, None)
+                pending.set_exception(err)
+                raise
+        return pending.result()
 
 
 NUMERIC: set[str] = set()      # claims whose check holds the printed form against lattice numbers

@@ -25,7 +25,7 @@ import sympy as sp
 from entwined.core import notation as N
 from entwined.core.evidence import Figure, Prose, Readings, RefinementStudy, Series, Table
 from entwined.core.verdicts import Outcome, Verdict
-from entwined.checks.registry import checks
+from entwined.checks.registry import checks, prefetches
 from entwined.checks.stochastic import montecarlo as mc_evidence
 from entwined.numerics import exact_process as ep
 from entwined.numerics.consistency import observed_orders
@@ -190,6 +190,18 @@ def _fmt(x) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
+def _continuum(ctx) -> dict:
+    return ctx.memo("exact-continuum", lambda: ep.continuum_study(
+        step_normaliser(), ep.PotentialAlpha, inverse_deltas=INVERSE_DELTAS))
+
+
+@prefetches("5.stochastic-potential")
+def prefetch_continuum(ctx) -> None:
+    """The exact continuum study depends on the model alone (no printed claim): computed in the
+    background thread while the symbolic checks run."""
+    _continuum(ctx)
+
+
 @checks("5.stochastic-potential")
 def check_potential_process(claim, ctx):
     if not ctx.numerics:
@@ -201,8 +213,7 @@ def check_potential_process(claim, ctx):
                        "sampled process can be held against, are needed for this comparison")
     sampled_ok = all(r["passes"] for r in results.values())
     worst = max(r["max_z"] for r in results.values())
-    raw = ctx.memo("exact-continuum", lambda: ep.continuum_study(
-        step_normaliser(), ep.PotentialAlpha, inverse_deltas=INVERSE_DELTAS))
+    raw = _continuum(ctx)
     study = {**resolved(raw), "full_readings": raw["readings"]}
     evidence.update(continuum_evidence(study))
     r1, r2, control = (study["readings"][k] for k in ("R1", "R2", "constant"))
