@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import threading
 from collections import Counter
 
 import numpy as np
@@ -48,6 +49,7 @@ if _numba_missing():                # a hard dependency: say so at import, no si
 # definition order, so a kernel calling another finds the dispatcher when it is compiled).
 _PENDING: dict = {}
 _NUMBA = None
+_LOADING = threading.Lock()
 
 
 class _Pending:
@@ -70,7 +72,14 @@ def _kernel(**options):
 
 
 def _load():
-    """Import numba and bind every kernel name to its dispatcher (once)."""
+    """Import numba and bind every kernel name to its dispatcher (once, whichever thread calls
+    first: `verify` samples the Monte Carlo in a background thread while the main thread may
+    reach a lattice kernel)."""
+    with _LOADING:
+        return _load_once()
+
+
+def _load_once():
     global _NUMBA
     if _NUMBA is not None:
         return _NUMBA

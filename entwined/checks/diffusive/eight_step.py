@@ -12,6 +12,7 @@ from entwined.derive.diffusive.eight_step import (derivation, expand_generator, 
                                          substitute_time_derivatives)
 from entwined.derive.diffusive.pauli import step_growth
 from entwined.core import notation as N
+from entwined.core.memo import memoised
 from entwined.checks.compare import combine_numeric, missing
 from entwined.checks.registry import checks
 from entwined.core.evidence import DerivationStep, Prose, StepStatus
@@ -203,7 +204,13 @@ def derivation_steps(env=model.LEFT, table=None) -> list[DerivationStep]:
     """(12) -> (13) as checked steps: each statement with its own symbolic check (exact
     noncommutative expansion, derive/diffusive/steps.py), its residual and what it uses.  The
     statement says what is established; the formula shows it (components as a list, so that a
-    long one is broken into lines)."""
+    long one is broken into lines).  They depend on the model only: built once per rules
+    (steps are immutable; a fresh list each call)."""
+    return list(_derivation_steps(env, table))
+
+
+@memoised
+def _derivation_steps(env, table) -> tuple:
     p = eight_step_pieces(env, table)
     check = "exact expansion with noncommuting d/dz and v, epsilon = delta^2/(2D), through delta^3"
     R, A1, j = sp.MatrixSymbol("R", 2, 2), sp.MatrixSymbol("A_1", 2, 2), sp.Symbol("j")
@@ -252,4 +259,4 @@ def derivation_steps(env=model.LEFT, table=None) -> list[DerivationStep]:
                  sp.Order(N.delta), "; by component:"),
         formula=list(third), status=_status(nonzero),
         check=check + "; the part of order delta^3 is nonzero", residual=None, uses=("13",)))
-    return steps
+    return tuple(steps)
