@@ -262,8 +262,14 @@ def symbolic():
     from entwined.core import store
     store.disable()                      # time the derivations, not the disk cache
 
+    from entwined.core import memo
+    from entwined.derive import calculus
+
     def cold():
         store.forget()
+        memo.clear_all()
+        calculus._latex.cache_clear()
+        calculus._text.cache_clear()
         model.alpha_taylor.cache_clear()
         eight_step.eight_step_jets.cache_clear()
 

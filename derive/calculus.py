@@ -119,13 +119,20 @@ def latex(expr, **kw) -> str:
         return _latex.__wrapped__(expr, tuple(sorted(kw.items())))
 
 
-@functools.lru_cache(maxsize=4096)
 def text(expr) -> str:
     """str(expr), memoised for the same reason as `latex` (a correction's plain-text form)."""
+    try:
+        return _text(expr)
+    except TypeError:                   # unhashable (a mutable Matrix): print it directly
+        return str(expr)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)      # typed: latex(1) is not latex(1.0)
+def _text(expr) -> str:
     return str(expr)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096, typed=True)
 def _latex(expr, options) -> str:
     out = to_latex(expr, **dict(options))
     for old, new in _TEX_FIXES:

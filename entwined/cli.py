@@ -545,6 +545,10 @@ def run() -> None:
         sys.stdout.flush()
     except BrokenPipeError:             # as in main: the reader went away
         code = 141
+    except OSError as err:              # e.g. a full disk behind `--json -`: the run failed
+        print(f"entwined: error: could not write the output ({err.strerror or err}); free "
+              "space or write to a file with --json FILE", file=sys.stderr)
+        code = 2
     try:
         sys.stderr.flush()
     except OSError:

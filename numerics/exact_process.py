@@ -84,6 +84,7 @@ steps), while R2 and constant alpha stay at rounding.  The paper's remark that t
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from fractions import Fraction
@@ -123,6 +124,13 @@ class _Arith:
             return np.asarray(values, dtype=float)
         flat = [self.conv(v) for v in np.asarray(values, dtype=object).ravel()]
         return np.array(flat, dtype=object).reshape(np.shape(values))
+
+
+def _working_precision(ar: _Arith):
+    """mpmath's working precision for the exact modes only.  It is one setting for the whole
+    process, and a float64 study may run in verify's background thread beside SymPy's evalf on
+    the main thread, which must not see it change."""
+    return mpmath.workdps(ar.dps) if ar.exact else contextlib.nullcontext()
 
 
 def infer_period(alpha_of_z) -> int | None:
@@ -305,7 +313,7 @@ def expected_densities(steps: int, alpha_of_z, precision: str = "float64", perio
     if period is not None and (int(period) != period or period < 1):
         raise EntwinedError(f"period must be a positive integer or None, got {period!r}")
     t0 = time.perf_counter()
-    with mpmath.workdps(dps):
+    with _working_precision(ar):
         if period is None:
             n_trunc = int(truncation or _default_truncation(alpha_of_z, steps))
             if n_trunc < steps:
@@ -374,7 +382,7 @@ def envelope_walk(steps: int, alpha_of_z, precision: str = "float64", colour: st
     ar = _Arith(precision, dps)
     width = 2 * steps + 1
     mean = ar.zeros((4, steps, width))
-    with mpmath.workdps(dps):
+    with _working_precision(ar):
         al, _ = _alpha_table(alpha_of_z, -steps, steps, None, ar)
         be = 1 - al
         scale = ar.conv(scale) if ar.exact else float(scale)

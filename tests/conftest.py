@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 # The suite derives everything itself: a derivation cache of its own (shared by the in-process
-# runs and the CLI subprocesses of this session), never the user's ~/.cache/entwined.
+# runs and the CLI subprocesses of this session), never the user's ~/.cache/entwined or key.
 TEST_CACHE = os.environ["ENTWINED_CACHE_DIR"] = tempfile.mkdtemp(prefix="entwined-test-cache-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(TEST_CACHE, "config")     # its signing key too
 
 
 def pytest_sessionfinish(session, exitstatus):

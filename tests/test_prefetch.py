@@ -30,11 +30,21 @@ def fresh_ensembles(monkeypatch):
 
 def test_prefetched_run_equals_the_run_on_demand(fresh_ensembles, monkeypatch):
     claims = load_claims()
+    real, samplers = mc.sample, []
+
+    def recorded(*args, **kwargs):
+        samplers.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mc, "sample", recorded)
     with_prefetch = verify(claims, quick=True, only=IDS)
+    assert "entwined-prefetch" in samplers                  # the thread did the sampling
+    assert not [t for t in threading.enumerate() if t.name == "entwined-prefetch"]
     monkeypatch.setattr(mc_evidence, "_SAMPLES", {})
-    monkeypatch.setattr(registry, "PREFETCH", [])
     monkeypatch.setattr("entwined.run.pipeline.PREFETCH", [])
+    samplers.clear()
     on_demand = verify(claims, quick=True, only=IDS)
+    assert samplers and set(samplers) == {threading.main_thread().name}
     assert _evidence(with_prefetch) == _evidence(on_demand)
     file_order = [c.id for c in claims.claims if c.id in IDS]
     assert [r.claim.id for r in with_prefetch.results] == file_order

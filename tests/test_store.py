@@ -3,9 +3,11 @@ the result the code computes, a changed source starts a new cache, and nothing i
 from a place others can write to."""
 from __future__ import annotations
 
+import builtins
 import importlib
 import json
 import os
+import pickle
 import sys
 
 import pytest
@@ -19,9 +21,12 @@ from entwined.derive.kac import system
 
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
-    """A private, empty cache for one test; memory caches dropped before and after."""
+    """A private, empty cache and signing key for one test; memory caches dropped before and
+    after."""
     where = tmp_path / "cache"
     monkeypatch.setenv("ENTWINED_CACHE_DIR", str(where))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delitem(store._state, "key", raising=False)
     monkeypatch.setitem(store._state, "enabled", True)
     monkeypatch.setitem(store._counts, "unsafe_dir", False)
     store.forget()
@@ -69,7 +74,7 @@ def test_nothing_is_read_from_a_place_others_can_write(cache_dir, what):
     model.alpha_taylor(5)
     (entry,) = _entries(cache_dir)
     # a planted entry: if it were unpickled, the value would be this
-    entry.write_bytes(__import__("pickle").dumps(("planted",)))
+    entry.write_bytes(pickle.dumps(("planted",)))
     os.chmod(entry if what == "entry" else entry.parent, 0o777 if what == "directory" else 0o666)
     store.forget()
     loaded0, computed0 = _counts()
@@ -140,3 +145,51 @@ def test_cli_no_cache_is_recorded(tmp_path):
     cache = json.loads(out.stdout)["environment"]["derivation_cache"]
     assert cache["enabled"] is False and cache["loaded"] == 0 and cache["computed"] > 0
     assert not (tmp_path / "c").exists()
+
+
+class _Planted:
+    """What an attacker would put in a cache: unpickling it runs code."""
+
+    def __reduce__(self):
+        return (exec, ("import builtins; builtins._entwined_planted = True",))
+
+
+@pytest.mark.parametrize("signed_by", ["nobody", "another key"])
+def test_an_entry_this_user_did_not_write_is_never_unpickled(cache_dir, monkeypatch, signed_by):
+    """A user-owned, private entry (as a git checkout, a tarball or a restored CI cache makes
+    it) is refused unless this user's key signed it."""
+    expected = model.alpha_taylor(4)
+    (entry,) = _entries(cache_dir)
+    payload = pickle.dumps(_Planted())
+    if signed_by == "nobody":
+        entry.write_bytes(payload)
+    else:
+        entry.write_bytes(store._signature(b"k" * 32, "x", payload) + payload)
+    os.chmod(entry, 0o600)
+    store.forget()
+    loaded0, computed0 = _counts()
+    assert model.alpha_taylor(4) == expected
+    assert not hasattr(builtins, "_entwined_planted")
+    assert _counts() == (loaded0, computed0 + 1)
+
+
+def test_a_new_key_disowns_the_old_entries(cache_dir, monkeypatch):
+    model.alpha_taylor(6)
+    store.key_path().unlink()
+    monkeypatch.delitem(store._state, "key")
+    store.forget()
+    loaded0, computed0 = _counts()
+    model.alpha_taylor(6)
+    assert _counts() == (loaded0, computed0 + 1)
+    assert store.key_path().stat().st_mode & 0o777 == 0o600
+
+
+def test_the_cache_works_under_a_group_writable_umask(cache_dir):
+    old = os.umask(0o002)
+    try:
+        store.forget()
+        model.alpha_taylor(7)
+    finally:
+        os.umask(old)
+    assert not store.stats()["refused_unsafe_directory"]
+    assert cache_dir.stat().st_mode & 0o777 == 0o700 and _entries(cache_dir)

@@ -49,7 +49,8 @@ class Context:
             except BaseException as err:
                 with self._lock:
                     self._memo.pop(key, None)
-                pending.set_exception(err)
+                if not pending.done():     # an interrupt after the result was set
+                    pending.set_exception(err)
                 raise
         return pending.result()
 

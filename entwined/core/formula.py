@@ -74,12 +74,15 @@ def parse_formula(text: str, vocabulary: Vocabulary, *, where: str,
     alone (SymPy objects are immutable, so sharing them is safe; errors are not kept)."""
     key = (text, id(vocabulary), where, evaluate) if isinstance(text, str) else None
     if key is not None and key in _PARSED and _PARSED[key][0] is vocabulary:
-        return _PARSED[key][1]
+        built = _PARSED[key][1]
+        return built.copy() if isinstance(built, sp.MutableDenseMatrix) else built  # own copy
     built = _parse_formula(text, vocabulary, where=where, evaluate=evaluate)
     if key is not None:
         if len(_PARSED) >= PARSE_MEMORY:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[key] = (vocabulary, built)
+        if isinstance(built, sp.MutableDenseMatrix):
+            return built.copy()
     return built
 
 

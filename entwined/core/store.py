@@ -11,10 +11,12 @@ What keeps that honest:
   and a digest of every source file of the function's package (`entwined.derive`) and of
   `entwined.core`, plus the Python, SymPy and pickle versions: editing a derivation, or upgrading SymPy, starts a new cache;
 - arguments without a stable textual form are never looked up on disk (they are computed);
-- a cache directory (or file) that is not owned by this user, or that others may write to, is
-  not read: its pickles could run code.  Nothing from a claims file is ever unpickled unless
-  this process wrote it;
-- an unreadable or corrupt entry is computed again and rewritten (written to a temporary file,
+- pickles can run code, so every entry is signed (HMAC-SHA256 over its key and contents) with
+  a random key kept outside the cache directory, readable by this user only
+  (`key_path()`): an entry this user's entwined did not write, say one unpacked or restored
+  into the cache, is never unpickled.  A cache directory or entry that is not this user's or
+  that others may write to is not read either;
+- an absent, altered or corrupt entry is computed again and rewritten (to a temporary file,
   then renamed, so a reader never sees half an entry);
 - the digest covers the code on disk, not code patched at run time: a session that replaces a
   function of `entwined.derive` or `entwined.core` (a notebook experiment with the rules) must
@@ -29,14 +31,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import hmac
 import os
 import pickle
+import secrets
 import stat
 import sys
 import tempfile
 from pathlib import Path
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 _state = {"enabled": os.environ.get("ENTWINED_CACHE", "on").lower() not in ("off", "0", "no")}
 _counts = {"loaded": 0, "computed": 0, "unsafe_dir": False}
@@ -88,7 +93,11 @@ def code_digest(package: str) -> str:
 def stable_text(value) -> str | None:
     """A textual form that determines the value (None: no such form; not cached on disk)."""
     if isinstance(value, sp.Basic):
-        return sp.srepr(value)
+        # srepr omits the assumptions of an undefined function (Function('f', real=True))
+        undefined = sorted((f.func.__name__, sorted((k, v) for k, v in
+                            f.func.default_assumptions.items() if v is not None))
+                           for f in value.atoms(AppliedUndef))
+        return sp.srepr(value) + (repr(undefined) if undefined else "")
     if value is None or isinstance(value, (bool, int, str)):
         return repr(value)
     if isinstance(value, float):
@@ -105,7 +114,7 @@ def stable_text(value) -> str | None:
 
 
 def _private(path: Path) -> bool:
-    """Owned by this user and writable by nobody else: safe to unpickle from."""
+    """Owned by this user and writable by nobody else."""
     try:
         st = path.stat()
     except OSError:
@@ -113,10 +122,45 @@ def _private(path: Path) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
+def key_path() -> Path:
+    """The signing key: outside the cache directory (a restored or unpacked cache brings no key
+    with it), in $XDG_CONFIG_HOME/entwined (default ~/.config/entwined)."""
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".config") / "entwined" / "derivation-cache.key"
+
+
+def _signing_key() -> bytes | None:
+    """32 random bytes made on first use, readable by this user only; None: no usable key (the
+    cache is then not used at all)."""
+    if "key" in _state:
+        return _state["key"]
+    path, key = key_path(), None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+        st = path.stat()
+        if st.st_uid == os.getuid() and not st.st_mode & 0o077:
+            key = path.read_bytes()
+            key = key if len(key) == 32 else None
+    except OSError:
+        key = None
+    if key is None:
+        _counts["unsafe_dir"] = True
+    _state["key"] = key
+    return key
+
+
 def _usable_directory(package: str) -> Path | None:
     where = directory(package)
     try:
-        where.mkdir(parents=True, exist_ok=True, mode=0o700)
+        where.parent.mkdir(parents=True, exist_ok=True, mode=0o700)   # 0700 whatever the umask
+        where.mkdir(exist_ok=True, mode=0o700)
     except OSError:
         return None
     if not _private(where) or not _private(where.parent):
@@ -125,27 +169,49 @@ def _usable_directory(package: str) -> Path | None:
     return where
 
 
-def _load(path: Path):
+def _signature(key: bytes, label: str, payload: bytes) -> bytes:
+    return hmac.new(key, label.encode() + b"\0" + payload, hashlib.sha256).digest()
+
+
+def _load(path: Path, key: bytes, label: str):
+    """(value,) from an entry this user's key signed for this call; None for anything else
+    (absent, foreign, altered, corrupt: computed again).  Nothing unsigned is unpickled."""
     if not path.exists() or not _private(path):
         return None
     try:
-        with path.open("rb") as fh:
-            return (pickle.load(fh),)
-    except Exception:                   # corrupt or from an incompatible build: compute again
+        data = path.read_bytes()
+    except OSError:
+        return None
+    mac, payload = data[:32], data[32:]
+    if len(mac) != 32 or not hmac.compare_digest(mac, _signature(key, label, payload)):
+        return None
+    try:
+        return (pickle.loads(payload),)
+    except (pickle.UnpicklingError, EOFError, ImportError, AttributeError, IndexError,
+            TypeError, ValueError):   # signed, but by an incompatible build: compute again
         return None
 
 
-def _save(path: Path, value) -> None:
+def _save(path: Path, key: bytes, label: str, value) -> None:
+    try:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return                          # not picklable: just not kept
+    tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.write(_signature(key, label, payload) + payload)
         os.replace(tmp, path)
-    except Exception:                   # a full disk or an unpicklable result: just not kept
-        try:
-            os.unlink(tmp)
-        except (OSError, UnboundLocalError):
-            pass
+        tmp = None
+    except OSError:                     # a full disk or a vanished directory: just not kept
+        pass
+    finally:                            # also on Ctrl-C or a check's timeout: no stray files
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def persistent(fn):
@@ -161,11 +227,12 @@ def persistent(fn):
         key = text if text is not None else call
         if key in memory:
             return memory[key]
-        where = _usable_directory(package) if (enabled() and text is not None) else None
-        path = None
+        signing = _signing_key() if (enabled() and text is not None) else None
+        where = _usable_directory(package) if signing is not None else None
+        path, label = None, f"{name}{text}"
         if where is not None:
-            path = where / (hashlib.sha256(f"{name}{text}".encode()).hexdigest()[:32] + ".pickle")
-            found = _load(path)
+            path = where / (hashlib.sha256(label.encode()).hexdigest()[:32] + ".pickle")
+            found = _load(path, signing, label)
             if found is not None:
                 _counts["loaded"] += 1
                 memory[key] = found[0]
@@ -173,7 +240,7 @@ def persistent(fn):
         value = fn(*args, **kwargs)
         _counts["computed"] += 1
         if path is not None:
-            _save(path, value)
+            _save(path, signing, label, value)
         memory[key] = value
         return value
 

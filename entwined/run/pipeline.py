@@ -96,7 +96,7 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     t_start = time.perf_counter()
     selected = _selection(claims, only)
     todo = [c for c in claims.claims if not c.is_main and (selected is None or c.id in selected)]
-    waiting = _start_prefetch(todo, ctx) if numerics else set()
+    waiting, background = _start_prefetch(todo, ctx) if numerics else (set(), None)
     # claims whose numerics a background thread is preparing are checked last; results are
     # reported in file order whatever the order of work
     order = [c for c in todo if c.id not in waiting] + [c for c in todo if c.id in waiting]
@@ -113,6 +113,9 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
         else:
             guarded_outcome, status = _check_readings(check, claim, ctx, budget_s)
         done[claim.id] = Result(claim, guarded_outcome, time.perf_counter() - t0, status)
+    if background is not None:          # no work of this run outlives it
+        background.stop.set()
+        background.join()
     results = [done[c.id] for c in todo]
     outcomes = {r.claim.id: r.outcome for r in results}
     found = by_severity(attribute(claims.findings, by_id, outcomes))
@@ -129,25 +132,30 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     return Run(claims, results, {"verify": time.perf_counter() - t_start}, chain, found)
 
 
-def _start_prefetch(todo, ctx) -> set[str]:
-    """Start the registered claim-independent numerics that claims of this run will ask for in
-    one background thread (daemon: it never holds up an exit), and return those claims' ids.
-    A failure there is not reported from the thread: the check that needs the result computes
-    it again and meets the failure itself."""
+def _start_prefetch(todo, ctx):
+    """Start, in one background thread, the registered claim-independent numerics of the claims
+    of this run (only theirs), and return (those claims' ids, the thread).  verify stops the
+    thread after its last check (the jobs not begun by then are dropped) and joins it.  A
+    failure in a job is not reported from the thread: the check that needs the result
+    computes it again and meets the failure itself."""
     ids = {c.id for c in todo}
     jobs = [(wanted & ids, fn) for wanted, fn in PREFETCH if wanted & ids]
     if not jobs:
-        return set()
+        return set(), None
 
     def work():
         for _, fn in jobs:
+            if thread.stop.is_set():
+                return
             try:
                 fn(ctx)
             except BaseException:       # noqa: BLE001 - the asking check reports it
                 pass
 
-    threading.Thread(target=work, name="entwined-prefetch", daemon=True).start()
-    return set().union(*(wanted for wanted, _ in jobs))
+    thread = threading.Thread(target=work, name="entwined-prefetch", daemon=True)
+    thread.stop = threading.Event()
+    thread.start()
+    return set().union(*(wanted for wanted, _ in jobs)), thread
 
 
 def _selection(claims: ClaimSet, only) -> set[str] | None:

@@ -44,7 +44,8 @@ def _ensemble(key, n: int, alpha_fn, seed: int, workers: int | None = None) -> d
         except BaseException as err:
             with _LOCK:
                 _SAMPLES.pop(key, None)
-            pending.set_exception(err)
+            if not pending.done():     # an interrupt after the result was set
+                pending.set_exception(err)
             raise
     return pending.result()
 
@@ -59,17 +60,27 @@ def _scaling_sizes(ctx) -> tuple:
     return (10_000, 40_000, 160_000) if ctx.quick else (10_000, 40_000, 160_000, 640_000)
 
 
-@prefetches("1", "2", "1-2.corner-probability", "5.stochastic-potential")
-def prefetch(ctx) -> None:
-    """The ensembles these claims' checks ask for, in the order they ask, so that a background
-    thread samples them while the symbolic checks run (the compiled kernel releases the GIL).
-    They depend on the model and the seed only, never on a printed claim.  One worker: the
-    symbolic checks keep the other core busy (an ensemble's bits do not depend on workers)."""
+# Ensembles the checks of these claims ask for, sampled by verify's background thread while the
+# symbolic checks run (the compiled kernel releases the GIL).  They depend on the model and the
+# seed only, never on a printed claim.  One worker: the symbolic checks keep the other core
+# busy (an ensemble's bits do not depend on the number of workers).
+
+@prefetches("1", "2")
+def prefetch_recurrences(ctx) -> None:
     for a in ALPHAS:
         samples(ctx, mc.ConstantAlpha(a), f"const-{a}", workers=1)
-    samples(ctx, POTENTIAL, "potential", workers=1)
+
+
+@prefetches("1-2.corner-probability")
+def prefetch_corners(ctx) -> None:
+    samples(ctx, mc.ConstantAlpha(ALPHA), f"const-{ALPHA}", workers=1)
     for n in _scaling_sizes(ctx):
         _ensemble(("scaling", n), n, mc.ConstantAlpha(ALPHA), 7 + n, workers=1)
+
+
+@prefetches("5.stochastic-potential")
+def prefetch_potential(ctx) -> None:
+    samples(ctx, POTENTIAL, "potential", workers=1)
 
 
 def against_printed(claim_id, pairs, ctx, alpha_fn=None, label="const", at_worst=False) -> dict:
