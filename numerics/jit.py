@@ -111,29 +111,9 @@ TO_UNIT = 2.0 ** -53
 # ---------------------------------------------------------------- lattice -------------------
 
 @_kernel(inline="always")
-def _sweep(u0, u1, a, lo, hi, left1, right0, s0, s1, scale, use_scale):
-    """One step in place on sites lo..hi-1 of (u0, u1).  left1 is u1 at lo - 1 and right0 is u0
-    at hi before the step (the caller supplies boundary or halo values).  Ascending j: the old
-    u0[j + 1] is still in the array, the old u1[j - 1] is carried in a register."""
-    prev1 = left1
-    for j in range(lo, hi - 1):
-        al = a[j]
-        be = 1.0 - al
-        x0 = u0[j + 1]
-        x1 = prev1
-        prev1 = u1[j]
-        n0 = be * x0 + (s0 * al) * x1
-        n1 = be * x1 + (s1 * al) * x0
-        if use_scale:
-            n0 *= scale
-            n1 *= scale
-        u0[j] = n0
-        u1[j] = n1
-    j = hi - 1
-    al = a[j]
+def _site(u0, u1, j, al, x0, x1, s0, s1, scale, use_scale):
+    """The recurrence at site j from its incoming values x0 (from j + 1) and x1 (from j - 1)."""
     be = 1.0 - al
-    x0 = right0
-    x1 = prev1
     n0 = be * x0 + (s0 * al) * x1
     n1 = be * x1 + (s1 * al) * x0
     if use_scale:
@@ -141,6 +121,20 @@ def _sweep(u0, u1, a, lo, hi, left1, right0, s0, s1, scale, use_scale):
         n1 *= scale
     u0[j] = n0
     u1[j] = n1
+
+
+@_kernel(inline="always")
+def _sweep(u0, u1, a, lo, hi, left1, right0, s0, s1, scale, use_scale):
+    """One step in place on sites lo..hi-1 of (u0, u1).  left1 is u1 at lo - 1 and right0 is u0
+    at hi before the step (the caller supplies boundary or halo values).  Ascending j: the old
+    u0[j + 1] is still in the array, the old u1[j - 1] is carried in a register; the last site
+    takes right0 instead of u0[hi]."""
+    prev1 = left1
+    for j in range(lo, hi - 1):
+        x1 = prev1
+        prev1 = u1[j]
+        _site(u0, u1, j, a[j], u0[j + 1], x1, s0, s1, scale, use_scale)
+    _site(u0, u1, hi - 1, a[hi - 1], right0, prev1, s0, s1, scale, use_scale)
 
 
 @_kernel()

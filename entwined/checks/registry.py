@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from entwined.core.claims import Claim
+from entwined.core.memo import once
 from entwined.core.verdicts import Outcome
 
 CHECKS: dict[str, Callable[[Claim, "Context"], Outcome]] = {}
@@ -38,21 +39,7 @@ class Context:
         """compute() once per run and key, by whichever thread asks first (a check, or the
         background thread of `prefetches`); a second asker waits.  A failure is not kept: it
         reaches the asker, and the next asker computes again."""
-        with self._lock:
-            pending = self._memo.get(key)
-            mine = pending is None
-            if mine:
-                pending = self._memo[key] = Future()
-        if mine:
-            try:
-                pending.set_result(compute())
-            except BaseException as err:
-                with self._lock:
-                    self._memo.pop(key, None)
-                if not pending.done():     # an interrupt after the result was set
-                    pending.set_exception(err)
-                raise
-        return pending.result()
+        return once(self._memo, self._lock, key, compute)
 
 
 NUMERIC: set[str] = set()      # claims whose check holds the printed form against lattice numbers

@@ -8,6 +8,8 @@ keyed by their contents."""
 from __future__ import annotations
 
 import functools
+import threading
+from concurrent.futures import Future
 
 import sympy as sp
 
@@ -60,3 +62,24 @@ def memoised(build=None, *, maxsize: int = 512):
     wrapper.cache_clear = cache.clear
     _CACHES.append(cache.clear)
     return wrapper
+
+
+def once(table: dict, lock: threading.Lock, key, compute):
+    """compute() once per key of `table` (key -> Future), by whichever thread asks first; a
+    second asker waits for it.  A failure is not kept: it reaches the asker, and the next
+    asker computes again.  (verify's background thread and the checks share results so.)"""
+    with lock:
+        pending = table.get(key)
+        mine = pending is None
+        if mine:
+            pending = table[key] = Future()
+    if mine:
+        try:
+            pending.set_result(compute())
+        except BaseException as err:
+            with lock:
+                table.pop(key, None)
+            if not pending.done():     # an interrupt after the result was set
+                pending.set_exception(err)
+            raise
+    return pending.result()

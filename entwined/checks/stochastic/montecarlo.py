@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 import threading
-from concurrent.futures import Future
 from fractions import Fraction
 
 import numpy as np
 
 from entwined.checks.registry import prefetches
+from entwined.core.memo import once
 from entwined.numerics import exact_process as ep
 from entwined.numerics import montecarlo as mc
 from entwined.numerics.consistency import fitted_slope, observed_orders
@@ -33,21 +33,8 @@ def _ensemble(key, n: int, alpha_fn, seed: int, workers: int | None = None) -> d
     first (the prefetch thread or a check); a second asker waits for it.  The ensemble depends
     on the seed only, so who computes it changes no bit.  A failure is not kept: it reaches
     the asker, and the next asker computes again."""
-    with _LOCK:
-        pending = _SAMPLES.get(key)
-        mine = pending is None
-        if mine:
-            pending = _SAMPLES[key] = Future()
-    if mine:
-        try:
-            pending.set_result(mc.sample(n, STEPS, alpha_fn, seed=seed, workers=workers))
-        except BaseException as err:
-            with _LOCK:
-                _SAMPLES.pop(key, None)
-            if not pending.done():     # an interrupt after the result was set
-                pending.set_exception(err)
-            raise
-    return pending.result()
+    return once(_SAMPLES, _LOCK, key,
+                lambda: mc.sample(n, STEPS, alpha_fn, seed=seed, workers=workers))
 
 
 def samples(ctx, alpha_fn, label, workers: int | None = None):
