@@ -24,6 +24,7 @@ from entwined.report.evidence_tex import (legacy_steps, plain_tex, prose_tex,
                                           render as render_item,
                                           render_evidence, steps, text_tex, verdict_tex)
 from entwined.report.evidence_tex import readings as readings_tex
+from entwined.report import figures
 from entwined.report.latex import Tex, environment
 from entwined.report.printed import printed_latex
 from entwined.run.chain import ON_CORRECTION, ON_FAILURE, ON_UNPROVEN, SOUND
@@ -216,7 +217,7 @@ def context(run, command: str, reproducible: bool) -> dict:
         "claims_sha256": run.claims.sha256, "command": Tex(command_tex(command)),
         "timings": None if reproducible else {k: f"{v:.2f}" for k, v in run.timings.items()},
         "derivations": None if reproducible else plain_tex(cache_note(info.get("derivation_cache"))),
-        "version": plain_tex(__version__),
+        "version": plain_tex(__version__), "study_width": figures.STUDY_WIDTH,
         "reproduce": {"report": Tex(command_tex("entwined report --output report.pdf")),
                       "json": Tex(command_tex("entwined verify --json evidence.json"))},
     }
@@ -273,28 +274,60 @@ def _log_excerpt(log: str) -> str:
     return "; ".join(hits[:3]) or "see the LaTeX log"
 
 
+def _latex_failed(log_path: Path, fallback: str) -> EntwinedError:
+    text = log_path.read_text(errors="replace") if log_path.exists() else fallback
+    return EntwinedError(f"LaTeX failed: {_log_excerpt(text)}; rerun with --tex-only to "
+                         "inspect the source")
+
+
+def _draw_figures(sources: dict, tmp: str, env: dict, deadline: float) -> None:
+    """Compile the figure documents (`report/figures.py`) side by side, one pdflatex each."""
+    procs = {}
+    try:
+        for stem, source in sources.items():
+            Path(tmp, stem + ".tex").write_text(source, encoding="utf-8")
+            procs[stem] = subprocess.Popen(
+                ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
+                 "-no-shell-escape", stem + ".tex"], cwd=tmp, env=env,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for stem, proc in procs.items():
+            try:
+                code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                raise EntwinedError(f"LaTeX did not finish in {LATEX_TIMEOUT_S} s; "
+                                    "rerun with --tex-only to inspect the source") from None
+            if code != 0 or not Path(tmp, stem + ".pdf").exists():
+                raise _latex_failed(Path(tmp, stem + ".log"), "")
+    finally:
+        for proc in procs.values():       # nothing outlives a failed or interrupted build
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def compile_pdf(tex: str, output: Path) -> None:
+    """The pictures first (once, in parallel documents), then the report's passes."""
     cmd = _tex_tool()
     if cmd is None:
         raise EntwinedError("no TeX engine")
     env = dict(os.environ)
     if "SOURCE_DATE_EPOCH" in env:
         env["FORCE_SOURCE_DATE"] = "1"
+    deadline = time.monotonic() + LATEX_TIMEOUT_S
+    parts = figures.split(tex)
     with tempfile.TemporaryDirectory(prefix="entwined-tex-") as tmp:
-        Path(tmp, "report.tex").write_text(tex, encoding="utf-8")
+        _draw_figures(parts.figures, tmp, env, deadline)
+        Path(tmp, "report.tex").write_text(parts.report, encoding="utf-8")
         try:
             proc = subprocess.run(cmd, cwd=tmp, env=env, stdin=subprocess.DEVNULL,
                                   capture_output=True, text=True, errors="replace",
-                                  timeout=LATEX_TIMEOUT_S)
+                                  timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             raise EntwinedError(f"LaTeX did not finish in {LATEX_TIMEOUT_S} s; "
                                 "rerun with --tex-only to inspect the source") from None
         pdf = Path(tmp, "report.pdf")
         if proc.returncode != 0 or not pdf.exists():
-            log = Path(tmp, "report.log")
-            text = log.read_text(errors="replace") if log.exists() else proc.stdout
-            raise EntwinedError(f"LaTeX failed: {_log_excerpt(text)}; rerun with --tex-only "
-                                "to inspect the source")
+            raise _latex_failed(Path(tmp, "report.log"), proc.stdout)
         replace_with(output, pdf)      # a unique temp name: concurrent builds never collide
 
 
