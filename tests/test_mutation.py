@@ -17,3 +17,16 @@ def test_every_non_equivalent_mutant_is_killed_on_sample_claims():
     assert by_id["13"]["numeric_killed"] == by_id["13"]["mutants"]
     # (17): mutations inside the printed O(eps^2) are recognised as equivalent, with the reason
     assert all("O(epsilon**2)" in r["reason"] for r in by_id["17"]["equivalent"])
+
+
+def test_same_outcome_with_one_process_and_with_forked_workers(monkeypatch):
+    """The claims are shared with forked workers (core/forked.py): every mutant's outcome, and
+    the order of the claims, must not depend on it."""
+    only = {"3", "11.rotation", "13", "18", "25.klein-gordon"}
+    monkeypatch.setenv("ENTWINED_WORKERS", "1")
+    alone = run_mutation(load_claims(), only=only)
+    monkeypatch.setenv("ENTWINED_WORKERS", "2")
+    shared = run_mutation(load_claims(), only=only)
+    assert [e["equation"] for e in shared["claims"]] == [e["equation"] for e in alone["claims"]]
+    assert shared == alone
+    assert alone["total"]["mutants"] > 20

@@ -64,6 +64,22 @@ def stats() -> dict:
             "refused_unsafe_directory": _counts["unsafe_dir"]}
 
 
+def counts() -> dict:
+    """This process's derivation counters so far (a forked worker reports its share with
+    `counts_since` and the parent adds it with `add_counts`)."""
+    return {"loaded": _counts["loaded"], "computed": _counts["computed"]}
+
+
+def counts_since(before: dict) -> dict:
+    now = counts()
+    return {k: now[k] - before.get(k, 0) for k in now}
+
+
+def add_counts(delta: dict) -> None:
+    for k in ("loaded", "computed"):
+        _counts[k] += int(delta.get(k, 0))
+
+
 def base_directory() -> Path:
     base = os.environ.get("ENTWINED_CACHE_DIR")
     if base:

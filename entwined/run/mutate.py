@@ -10,6 +10,7 @@ import tokenize
 import sympy as sp
 
 from entwined.core.claims import Claim, ClaimSet, _claim_from_entry, split_equation, parse_text
+from entwined.core import forked, store
 from entwined.core.errors import EntwinedError
 from entwined.run.guard import DEFAULT_BUDGET_S, Status, run_check
 from entwined.core.evidence import Figure, Group, MonteCarloComparison, RefinementStudy
@@ -168,87 +169,25 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=None, quick: bool = True,
     registry = load_all()
     if numeric_ids is None:
         numeric_ids = numeric_checks()
-    base_ctx = Context(claims=claims.by_id(), numerics=False, quick=quick)
     report = {"options": {"quick": bool(quick), "numeric_ids": list(numeric_ids),
                           "only": sorted(only) if only is not None else None},
               "claims": [], "by_section": {}}
     todo = [c for c in claims.claims if c.equations and c.id in registry
             and (only is None or c.id in only)]
-    for n, claim in enumerate(todo):
+
+    def started(i, finished):
         if progress:
-            progress(n, len(todo), claim)
-        original_outcome = run_check(registry[claim.id], claim, base_ctx, budget_s).outcome
-        original = original_outcome.verdict
-        original_fp = _fingerprint(original_outcome)
-        num_ctx = Context(claims=claims.by_id(), numerics=True, quick=quick)
-        original_num = None
-        if claim.id in numeric_ids:
-            original_num = _numeric_signature(
-                run_check(registry[claim.id], claim, num_ctx, budget_s).outcome)
-        rows = []
-        for i, text in enumerate(claim.equations):
-            try:
-                candidates = mutants_of(text) + dropped_terms(text, claim.id)
-            except EntwinedError:
-                candidates = mutants_of(text)
-            seen = set()
-            for kind, mtext in candidates:
-                if mtext in seen or mtext == text:
-                    continue
-                seen.add(mtext)
-                row = {"equation_index": i, "kind": kind, "text": mtext}
-                try:
-                    mutant = _with_equation(claim, i, mtext)
-                except EntwinedError as err:
-                    row.update(killed=True, status="killed", verdict="rejected", reason=str(err))
-                    rows.append(row)
-                    continue
-                if _same(mutant, claim):
-                    row.update(equivalent=True, killed=False, status="equivalent",
-                               reason="parses to the same formula")
-                    rows.append(row)
-                    continue
-                if _equivalent_at_order(claim, mutant):
-                    row.update(equivalent=True, killed=False, status="equivalent",
-                               reason=f"differs only in terms inside the printed O({claim.order})")
-                    rows.append(row)
-                    continue
-                ctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=False,
-                              quick=quick)
-                guarded = run_check(registry[claim.id], mutant, ctx, budget_s)
-                outcome = guarded.outcome
-                if guarded.status in (Status.ERROR, Status.TIMEOUT):
-                    row.update(killed=False, equivalent=False, status=guarded.status.value,
-                               verdict=outcome.verdict.value, reason=str(outcome.detail))
-                    rows.append(row)
-                    continue
-                killed = _killed(original_fp, _fingerprint(outcome))
-                row.update(verdict=outcome.verdict.value, equivalent=False, killed=killed,
-                           status="killed" if killed else "survived")
-                if original_num is not None:
-                    nctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=True,
-                                   quick=quick)
-                    nguarded = run_check(registry[claim.id], mutant, nctx, budget_s)
-                    if nguarded.status in (Status.ERROR, Status.TIMEOUT):
-                        row["killed_by_numeric"] = False
-                        row["numeric_status"] = nguarded.status.value
-                    else:
-                        sig = _numeric_signature(nguarded.outcome)
-                        row["killed_by_numeric"] = _numeric_killed(original_num, sig)
-                rows.append(row)
-        live = [r for r in rows if r["status"] in ("killed", "survived")]
-        entry = {"equation": claim.id, "section": claim.section, "original_verdict": original.value,
-                 "mutants": len(live), "killed": sum(r["killed"] for r in live),
-                 "errors": [r for r in rows if r["status"] == "error"],
-                 "timeouts": [r for r in rows if r["status"] == "timeout"],
-                 "equivalent": [r for r in rows if r.get("equivalent")],
-                 "survivors": [r for r in live if not r["killed"]]}
-        if original_num is not None:
-            entry["numeric_killed"] = sum(bool(r.get("killed_by_numeric")) for r in live)
-        entry["rows"] = rows
-        entry["kill_rate"] = entry["killed"] / entry["mutants"] if entry["mutants"] else None
+            progress(finished, len(todo), todo[i])
+
+    # claims are independent: shared with forked copies of this process (core/forked.py);
+    # the entries come back in file order whichever process checked them
+    before = store.counts()
+    entries = forked.share(len(todo), lambda i: _mutate_claim(
+        todo[i], claims, registry, numeric_ids, quick, budget_s), started=started,
+        state=lambda: store.counts_since(before), absorb=store.add_counts)
+    for entry in entries:
         report["claims"].append(entry)
-        sec = report["by_section"].setdefault(claim.section, {"mutants": 0, "killed": 0})
+        sec = report["by_section"].setdefault(entry["section"], {"mutants": 0, "killed": 0})
         sec["mutants"] += entry["mutants"]
         sec["killed"] += entry["killed"]
     total = sum(e["mutants"] for e in report["claims"])
@@ -265,3 +204,80 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=None, quick: bool = True,
     for sec in report["by_section"].values():
         sec["kill_rate"] = sec["killed"] / sec["mutants"] if sec["mutants"] else None
     return report
+
+
+def _mutate_claim(claim: Claim, claims: ClaimSet, registry: dict, numeric_ids, quick: bool,
+                  budget_s) -> dict:
+    """Every mutant of one claim, checked symbolically (and numerically for `numeric_ids`)."""
+    base_ctx = Context(claims=claims.by_id(), numerics=False, quick=quick)
+    original_outcome = run_check(registry[claim.id], claim, base_ctx, budget_s).outcome
+    original = original_outcome.verdict
+    original_fp = _fingerprint(original_outcome)
+    num_ctx = Context(claims=claims.by_id(), numerics=True, quick=quick)
+    original_num = None
+    if claim.id in numeric_ids:
+        original_num = _numeric_signature(
+            run_check(registry[claim.id], claim, num_ctx, budget_s).outcome)
+    rows = []
+    for i, text in enumerate(claim.equations):
+        try:
+            candidates = mutants_of(text) + dropped_terms(text, claim.id)
+        except EntwinedError:
+            candidates = mutants_of(text)
+        seen = set()
+        for kind, mtext in candidates:
+            if mtext in seen or mtext == text:
+                continue
+            seen.add(mtext)
+            row = {"equation_index": i, "kind": kind, "text": mtext}
+            try:
+                mutant = _with_equation(claim, i, mtext)
+            except EntwinedError as err:
+                row.update(killed=True, status="killed", verdict="rejected", reason=str(err))
+                rows.append(row)
+                continue
+            if _same(mutant, claim):
+                row.update(equivalent=True, killed=False, status="equivalent",
+                           reason="parses to the same formula")
+                rows.append(row)
+                continue
+            if _equivalent_at_order(claim, mutant):
+                row.update(equivalent=True, killed=False, status="equivalent",
+                           reason=f"differs only in terms inside the printed O({claim.order})")
+                rows.append(row)
+                continue
+            ctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=False,
+                          quick=quick)
+            guarded = run_check(registry[claim.id], mutant, ctx, budget_s)
+            outcome = guarded.outcome
+            if guarded.status in (Status.ERROR, Status.TIMEOUT):
+                row.update(killed=False, equivalent=False, status=guarded.status.value,
+                           verdict=outcome.verdict.value, reason=str(outcome.detail))
+                rows.append(row)
+                continue
+            killed = _killed(original_fp, _fingerprint(outcome))
+            row.update(verdict=outcome.verdict.value, equivalent=False, killed=killed,
+                       status="killed" if killed else "survived")
+            if original_num is not None:
+                nctx = Context(claims={**claims.by_id(), claim.id: mutant}, numerics=True,
+                               quick=quick)
+                nguarded = run_check(registry[claim.id], mutant, nctx, budget_s)
+                if nguarded.status in (Status.ERROR, Status.TIMEOUT):
+                    row["killed_by_numeric"] = False
+                    row["numeric_status"] = nguarded.status.value
+                else:
+                    sig = _numeric_signature(nguarded.outcome)
+                    row["killed_by_numeric"] = _numeric_killed(original_num, sig)
+            rows.append(row)
+    live = [r for r in rows if r["status"] in ("killed", "survived")]
+    entry = {"equation": claim.id, "section": claim.section, "original_verdict": original.value,
+             "mutants": len(live), "killed": sum(r["killed"] for r in live),
+             "errors": [r for r in rows if r["status"] == "error"],
+             "timeouts": [r for r in rows if r["status"] == "timeout"],
+             "equivalent": [r for r in rows if r.get("equivalent")],
+             "survivors": [r for r in live if not r["killed"]]}
+    if original_num is not None:
+        entry["numeric_killed"] = sum(bool(r.get("killed_by_numeric")) for r in live)
+    entry["rows"] = rows
+    entry["kill_rate"] = entry["killed"] / entry["mutants"] if entry["mutants"] else None
+    return entry

@@ -1,0 +1,76 @@
+"""Work shared with forked copies of the process (core/forked.py): the same results in the same
+order whatever the number of processes, nothing lost when a worker dies, no worker left behind."""
+import os
+import time
+
+import pytest
+
+from entwined.core import forked
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+
+def _children() -> list[str]:
+    out = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as fh:
+            out += fh.read().split()
+    return out
+
+
+def _square(i):
+    return {"i": i, "square": i * i, "text": "x" * (i * 1000)}     # some pieces > a pipe buffer
+
+
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_results_in_piece_order_for_any_number_of_processes(processes):
+    assert forked.share(40, _square, processes=processes) == [_square(i) for i in range(40)]
+    assert _children() == []
+
+
+def test_pieces_are_shared():
+    parent = os.getpid()
+    owners = forked.share(30, lambda i: (time.sleep(0.02), os.getpid())[1], processes=2)
+    assert set(owners) - {parent}, "no piece was done by a worker"
+    assert parent in owners
+
+
+def test_a_dying_worker_loses_nothing():
+    parent = os.getpid()
+
+    def work(i):
+        if os.getpid() != parent and i >= 5:
+            os._exit(7)                     # a worker crashes on its first piece from 5 on
+        return i * 3
+    assert forked.share(20, work, processes=2) == [i * 3 for i in range(20)]
+    assert _children() == []
+
+
+def test_an_exception_in_a_worker_is_raised_here():
+    def work(i):
+        if i == 7:
+            raise ValueError("piece 7 cannot be done")
+        return i
+    with pytest.raises(ValueError, match="piece 7"):
+        forked.share(12, work, processes=2)
+    assert _children() == []
+
+
+def test_worker_state_is_absorbed_once_per_worker():
+    parent, absorbed = os.getpid(), []
+    forked.share(10, lambda i: i, processes=3, state=os.getpid, absorb=absorbed.append)
+    assert len(absorbed) == 2 and parent not in absorbed
+
+
+def test_progress_starts_at_zero_and_never_goes_back():
+    seen = []
+    forked.share(25, _square, processes=2, started=lambda i, done: seen.append(done))
+    assert seen[0] == 0 and seen == sorted(seen) and seen[-1] < 25
+
+
+def test_one_worker_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ENTWINED_WORKERS", "1")
+    parent = os.getpid()
+    assert set(forked.share(8, lambda i: os.getpid())) == {parent}
+    monkeypatch.setenv("ENTWINED_WORKERS", "many")
+    assert forked.workers() == 1
