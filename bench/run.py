@@ -8,10 +8,12 @@ compares two machines or two load levels.  Nothing here is asserted by the tests
   built here only), at 10^3 .. 10^7 sites;
 - mc: paths/s of the per-path Monte Carlo kernel (1 and 2 threads) against the vectorised NumPy
   oracle, 32 steps;
-- verify: fresh `entwined verify` processes with their own caches: cold (empty numba and
-  derivation caches: the first run after install, JIT compile included), warm, warm with
-  --no-cache, --no-numerics, `report --mutation`; peak memory; the numeric phases (lattice,
-  Monte Carlo, exact evaluator, other studies) timed inside one run; LaTeX;
+- verify: the machine's speed of the moment (a fixed Python loop); fresh `entwined verify`
+  processes with their own caches: cold (empty numba and derivation caches: the first run after
+  install, JIT compile included), warm, warm with --no-cache, --no-numerics, `report
+  --mutation`; `mutate` in one process against forked workers; peak memory (PSS summed over the
+  process tree); the numeric phases (lattice, Monte Carlo, exact evaluator, other studies) timed
+  inside one run; the LaTeX build with pictures drawn once against pictures inline;
 - symbolic, exact: the derivation and exact-evaluator figures.
 """
 from __future__ import annotations
@@ -156,13 +158,42 @@ print(json.dumps({"import numerics": T1 - T0, "import cli": T2 - T1, "verify": T
 
 
 MEASURE = r"""
-import resource, subprocess, sys, time
+import os, subprocess, sys, time
+
+def tree(pid):
+    out = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                for child in fh.read().split():
+                    out += tree(int(child))
+    except OSError:
+        pass
+    return out
+
+def kib(pid, field):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
 t0 = time.perf_counter()
-proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+pss = rss = most = 0
+while proc.poll() is None:           # every 20 ms: the process and all its children (workers, TeX)
+    pids = tree(proc.pid)
+    most = max(most, len(pids))
+    pss = max(pss, sum(kib(p, "Pss") for p in pids))
+    rss = max(rss, sum(kib(p, "Rss") for p in pids))
+    time.sleep(0.02)
 dt = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(dt, peak, proc.returncode)
-sys.stderr.write(proc.stderr[-400:])
+err = proc.stderr.read()
+print(dt, pss / 1024, rss / 1024, most, proc.returncode)
+sys.stderr.write(err[-400:])
 """
 
 
@@ -173,13 +204,27 @@ def _fresh(args, env=None):
 
 
 def _measured(args, env):
-    """(wall s, peak RSS MiB of the process and its children) of one fresh process."""
+    """(wall s, peak memory MiB) of one fresh process: the largest sum, over the process and
+    all its children at one moment (forked workers, TeX), of the proportional set size (PSS:
+    a page shared by n processes counts 1/n in each, so shared pages are not counted twice).
+    Sampled every 20 ms from /proc."""
     proc = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, *args],
                           capture_output=True, text=True, env=env)
-    wall, peak, rc = proc.stdout.split()
+    wall, pss, rss, most, rc = proc.stdout.split()
     if int(rc) not in (0, 1):
         raise RuntimeError(f"{' '.join(args)} exited {rc}: {proc.stderr.strip()[-200:]}")
-    return float(wall), float(peak)
+    return float(wall), float(pss)
+
+
+def machine_speed() -> float:
+    """Seconds of a fixed pure-Python loop: this machine's speed at the moment, so figures
+    taken at different times can be read against each other (on this 2-core VM it has varied
+    between 1.8 and 2.4 s within an hour)."""
+    t0 = time.perf_counter()
+    s = 0
+    for i in range(20_000_000):
+        s += i
+    return time.perf_counter() - t0
 
 
 def _median(xs):
@@ -190,6 +235,8 @@ def verify(repeats=3):
     """Fresh processes, each with its own empty caches first (numba's and the derivation
     cache): the first run is what a new install sees, the next ones are warm."""
     cli = ["-m", "entwined.cli", "verify", "--quiet"]
+    speed = machine_speed()
+    print(f"machine speed (fixed Python loop, lower is faster): {speed:.2f} s")
     imp = [_fresh(["-c", "import entwined.cli"])[0] for _ in range(repeats)]
     print(f"import entwined.cli (fresh process, median of {repeats}): {_median(imp):.2f} s")
     with tempfile.TemporaryDirectory() as numba_cache, tempfile.TemporaryDirectory() as derived:
@@ -203,11 +250,19 @@ def verify(repeats=3):
             report, report_peak = _measured(
                 ["-m", "entwined.cli", "report", "--mutation", "--quiet", "--output",
                  str(Path(out) / "r.pdf")], env)
+        # mutation alone, one process against the forked workers (core/forked.py), alternating
+        mutate = ["-m", "entwined.cli", "mutate", "--quiet"]
+        one, shared = [], []
+        for _ in range(2):
+            one.append(_measured(mutate, dict(env, ENTWINED_WORKERS="1")))
+            shared.append(_measured(mutate, env))
         _, proc = _fresh(["-c", PHASES], env)
     w = _median([t for t, _ in warm])
     print(f"verify, cold (empty numba and derivation caches: the first run after install, JIT "
           f"compile included): {cold:.2f} s, peak {cold_peak:.0f} MiB (target 12 s: "
           f"{cold / 12:.2f}x)")
+    print("(peak memory below: proportional set size summed over the process and its "
+          "children, the forked workers and TeX included)")
     print(f"verify, warm (fresh processes, median of {repeats}): {w:.2f} s, peak "
           f"{max(p for _, p in warm):.0f} MiB (target 5 s: {w / 5:.2f}x)")
     print(f"verify, warm, --no-cache (every derivation computed; kernels from numba's cache): "
@@ -216,6 +271,10 @@ def verify(repeats=3):
           f"(numerics {w - _median(sym):.2f} s over it)")
     print(f"report --mutation (warm, PDF built): {report:.2f} s, peak {report_peak:.0f} MiB "
           f"(target 25 s: {report / 25:.2f}x)")
+    print(f"mutate (warm, best of 2 alternating): one process {min(t for t, _ in one):.2f} s, "
+          f"peak {max(p for _, p in one):.0f} MiB; forked workers "
+          f"{min(t for t, _ in shared):.2f} s, peak {max(p for _, p in shared):.0f} MiB "
+          f"({min(t for t, _ in one) / min(t for t, _ in shared):.2f}x)")
     try:
         phases = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -234,6 +293,8 @@ def verify(repeats=3):
 
 
 def latex():
+    """The report's LaTeX build: pictures drawn once in figure documents (report/figures.py)
+    against the same source with its pictures inline, alternating, all numerics included."""
     from entwined.core.claims import load_claims
     from entwined.run.pipeline import verify as run_verify
     try:
@@ -241,15 +302,32 @@ def latex():
     except ImportError as err:
         print(f"LaTeX: not measured ({err})")
         return
-    run = run_verify(load_claims(), numerics=False)
+    run = run_verify(load_claims())
     t0 = time.perf_counter()
     tex = render(run, "bench", True)
-    print(f"LaTeX source render (no numerics): {time.perf_counter() - t0:.2f} s")
-    if _tex_tool():
+    print(f"LaTeX source render: {time.perf_counter() - t0:.2f} s "
+          f"({tex.count(chr(92) + 'begin{tikzpicture}')} pictures)")
+    if not _tex_tool():
+        print("LaTeX build: not measured (no latexmk/pdflatex)")
+        return
+
+    def inline():
         with tempfile.TemporaryDirectory() as tmp:
-            t0 = time.perf_counter()
+            Path(tmp, "report.tex").write_text(tex, encoding="utf-8")
+            subprocess.run(_tex_tool(), cwd=tmp, capture_output=True, check=True)
+
+    def placed():
+        with tempfile.TemporaryDirectory() as tmp:
             compile_pdf(tex, Path(tmp) / "r.pdf")
-            print(f"LaTeX build of the PDF: {time.perf_counter() - t0:.2f} s")
+    times = {"inline": [], "placed": []}
+    for _ in range(2):
+        for name, fn in (("inline", inline), ("placed", placed)):
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    a, b = min(times["inline"]), min(times["placed"])
+    print(f"LaTeX build of the PDF (best of 2 alternating): pictures inline in every latexmk "
+          f"pass {a:.2f} s; drawn once and placed {b:.2f} s ({a / b:.2f}x)")
 
 
 # ---------------------------------------------------------------------- symbolic ------------
