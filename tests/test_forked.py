@@ -74,3 +74,17 @@ def test_one_worker_from_the_environment(monkeypatch):
     assert set(forked.share(8, lambda i: os.getpid())) == {parent}
     monkeypatch.setenv("ENTWINED_WORKERS", "many")
     assert forked.workers() == 1
+
+
+def test_a_refused_fork_leaves_the_work_here(monkeypatch):
+    def refuse():
+        raise BlockingIOError("Resource temporarily unavailable")
+    monkeypatch.setattr(os, "fork", refuse)
+    parent = os.getpid()
+    assert forked.share(6, lambda i: (i, os.getpid()), processes=3) == [(i, parent)
+                                                                           for i in range(6)]
+
+
+def test_more_pieces_than_the_queue_holds_run_here():
+    parent = os.getpid()
+    assert set(forked.share(9000, lambda i: os.getpid(), processes=2)) == {parent}

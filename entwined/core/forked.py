@@ -19,8 +19,12 @@ How:
 - results are returned in piece order, whoever computed them: the outcome does not depend on
   the number of processes (tests compare one process against several).
 
-Without `os.fork` (Windows), with one usable CPU, or with `ENTWINED_WORKERS=1`, every piece is
-done here, in order.  Only pieces whose work is a deterministic function of the piece and of
+Without `os.fork` (Windows), with one usable CPU, with `ENTWINED_WORKERS=1` or for more
+pieces than the queue pipe holds (8192), every piece is done here, in order; if the system
+refuses a fork, the workers already started share the work.
+
+Not guarded: a worker that never finishes a piece (a check without a time budget that hangs)
+is waited for, as that piece would be in one process.  Only pieces whose work is a deterministic function of the piece and of
 the process state at the fork may be shared so."""
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from typing import Any, Callable
 
 _RECORD = struct.Struct("<i")
 _LENGTH = struct.Struct("<Q")
+_QUEUE_BYTES = 65536 // 2       # the whole queue is written before the fork: well inside a pipe
 
 
 def workers() -> int:
@@ -61,16 +66,21 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
     state() in a worker after its last piece, absorb(that) here: carry back bookkeeping the
     results do not hold (such as cache counters)."""
     processes = min(processes or workers(), n)
-    if processes <= 1 or not hasattr(os, "fork"):
+    if processes <= 1 or not hasattr(os, "fork") or n * _RECORD.size > _QUEUE_BYTES:
         return [_run_here(work, i, started, i) for i in range(n)]
     queue_r, queue_w = os.pipe()
-    os.write(queue_w, b"".join(_RECORD.pack(i) for i in range(n)))  # n * 4 bytes < pipe buffer
+    os.write(queue_w, b"".join(_RECORD.pack(i) for i in range(n)))
     os.close(queue_w)
     children = []
     try:
         for _ in range(processes - 1):
             result_r, result_w = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:                                # no more processes: fewer workers
+                os.close(result_r)
+                os.close(result_w)
+                break
             if pid == 0:                                   # the worker
                 os.close(result_r)
                 _worker(queue_r, result_w, work, state)    # never returns
