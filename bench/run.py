@@ -181,8 +181,10 @@ def kib(pid, field):
         pass
     return 0
 
+import tempfile
+log = tempfile.TemporaryFile(mode="w+")     # read after the run: a full pipe would block it
 t0 = time.perf_counter()
-proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=log, text=True)
 pss = rss = most = 0
 while proc.poll() is None:           # every 20 ms: the process and all its children (workers, TeX)
     pids = tree(proc.pid)
@@ -191,7 +193,8 @@ while proc.poll() is None:           # every 20 ms: the process and all its chil
     rss = max(rss, sum(kib(p, "Rss") for p in pids))
     time.sleep(0.02)
 dt = time.perf_counter() - t0
-err = proc.stderr.read()
+log.seek(0)
+err = log.read()
 print(dt, pss / 1024, rss / 1024, most, proc.returncode)
 sys.stderr.write(err[-400:])
 """

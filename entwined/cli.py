@@ -197,6 +197,8 @@ class _Progress:
     label, the claim, elapsed time and an ETA on stderr.  On a terminal one line is rewritten in
     place; in a log (stderr not a terminal) one line per claim when there are at most ten,
     otherwise one per tenth of the work, and a closing line per phase.  Silent when quiet.
+    With forked workers (core/forked.py) i counts the claims finished by all processes, so a
+    claim a worker checked is counted without a line of its own.
     A call with i == 0 after other calls starts the next phase (report: verify, then mutate)."""
 
     def __init__(self, phases, quiet=False):

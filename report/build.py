@@ -270,7 +270,8 @@ def _tex_tool() -> list[str] | None:
 
 
 def _log_excerpt(log: str) -> str:
-    hits = [ln for ln in log.splitlines() if re.match(r"^(\./)?report\.tex:\d+:|^! ", ln)]
+    hits = [ln for ln in log.splitlines()
+            if re.match(r"^(\./)?(report|figures-\d+)\.tex:\d+:|^! ", ln)]
     return "; ".join(hits[:3]) or "see the LaTeX log"
 
 

@@ -105,6 +105,6 @@ def test_figure_pages_are_cropped_to_the_picture(tmp_path, tex_tools):
 def test_a_broken_picture_is_a_latex_error_and_nothing_written(tmp_path, tex_tools):
     tex = _doc(2).replace("\\addplot coordinates", "\\addplot coordinates \\undefinedmacro", 1)
     out = tmp_path / "r.pdf"
-    with pytest.raises(build.EntwinedError, match="LaTeX failed"):
+    with pytest.raises(build.EntwinedError, match=r"LaTeX failed: .*figures-1\.tex:\d+:"):
         build.compile_pdf(tex, out)
     assert not out.exists()

@@ -1,6 +1,9 @@
 """Work shared with forked copies of the process (core/forked.py): the same results in the same
 order whatever the number of processes, nothing lost when a worker dies, no worker left behind."""
 import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -87,4 +90,84 @@ def test_a_refused_fork_leaves_the_work_here(monkeypatch):
 
 def test_more_pieces_than_the_queue_holds_run_here():
     parent = os.getpid()
-    assert set(forked.share(9000, lambda i: os.getpid(), processes=2)) == {parent}
+    assert set(forked.share(20000, lambda i: os.getpid(), processes=2)) == {parent}
+
+
+def test_unevaluated_sympy_comes_back_as_built():
+    import sympy as sp
+    t = sp.Symbol("t")
+    shown = sp.Pow(sp.sqrt(2), t, evaluate=False)           # what a report displays
+    assert sp.srepr(sp.Pow(sp.sqrt(2), t)) != sp.srepr(shown)
+    back = forked.share(4, lambda i: {"factor": shown, "sum": sp.Add(t, t, evaluate=False)},
+                        processes=2)
+    assert all(sp.srepr(r["factor"]) == sp.srepr(shown) for r in back)
+    assert all(sp.srepr(r["sum"]) == sp.srepr(sp.Add(t, t, evaluate=False)) for r in back)
+
+
+class ShownByAddress:
+    """Pickles, but its repr names its address: a result that does not come back the same."""
+
+    def __init__(self):
+        self.pid = os.getpid()
+
+
+def test_a_result_that_does_not_survive_the_pickle_is_done_here():
+    parent = os.getpid()
+    assert {r.pid for r in forked.share(6, lambda i: ShownByAddress(), processes=2)} == {parent}
+
+    class Local:                          # cannot be pickled at all
+        def __init__(self):
+            self.pid = os.getpid()
+    assert {r.pid for r in forked.share(6, lambda i: Local(), processes=2)} == {parent}
+
+
+def test_here_only_pieces_and_after_fork_run_in_this_process():
+    parent, calls = os.getpid(), []
+    out = forked.share(10, lambda i: (i, os.getpid()), processes=2,
+                       here_only=frozenset({3, 9}), after_fork=lambda: calls.append(os.getpid()))
+    assert [i for i, _ in out] == list(range(10))
+    assert out[3][1] == parent and out[9][1] == parent
+    assert calls == [parent]
+    calls.clear()
+    forked.share(3, lambda i: i, processes=1, after_fork=lambda: calls.append(os.getpid()))
+    assert calls == [parent]
+
+
+SCRIPT = r"""
+import os, sys, time
+from entwined.core import forked
+out = sys.argv[1]
+def work(i):
+    with open(out, "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+    time.sleep(0.3)
+    return i
+forked.share(40, work, processes=3)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def test_workers_stop_when_the_parent_is_killed(tmp_path):
+    """SIGKILL runs no `finally`: a worker stops by itself, at its next result (the pipe has no
+    reader left) or before its next piece (its parent is gone), not after the whole queue."""
+    log = tmp_path / "pids"
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(log)])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pids = set(log.read_text().split()) if log.exists() else set()
+        if len(pids) >= 3:
+            break
+        time.sleep(0.05)
+    workers = {int(p) for p in pids} - {proc.pid}
+    assert workers, "no worker started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(1.0)                                        # > one piece
+    assert not any(_alive(p) for p in workers)

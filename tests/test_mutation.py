@@ -1,4 +1,6 @@
 """The verifier can say no: mutants of printed claims are killed."""
+import os
+
 from entwined.core.claims import load_claims
 from entwined.run.mutate import mutants_of, run_mutation
 
@@ -23,10 +25,21 @@ def test_same_outcome_with_one_process_and_with_forked_workers(monkeypatch):
     """The claims are shared with forked workers (core/forked.py): every mutant's outcome, and
     the order of the claims, must not depend on it."""
     only = {"3", "11.rotation", "13", "18", "25.klein-gordon"}
+    forks, real_fork, calls = [], os.fork, []
+
+    def counted_fork():
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+    monkeypatch.setattr(os, "fork", counted_fork)
+    monkeypatch.setenv("ENTWINED_WORKERS", "2")         # first: no cache warmed by the other
+    shared = run_mutation(load_claims(), only=only,
+                          progress=lambda i, n, claim: calls.append((i, n)))
+    assert forks, "no worker was forked"
+    assert calls[0][0] == 0 and calls[-1] == (len(only) - 1, len(only))   # display opens, closes
     monkeypatch.setenv("ENTWINED_WORKERS", "1")
     alone = run_mutation(load_claims(), only=only)
-    monkeypatch.setenv("ENTWINED_WORKERS", "2")
-    shared = run_mutation(load_claims(), only=only)
     assert [e["equation"] for e in shared["claims"]] == [e["equation"] for e in alone["claims"]]
     assert shared == alone
     assert alone["total"]["mutants"] > 20

@@ -3,6 +3,7 @@ same numbers and verdicts as computed on demand, in file order, each ensemble sa
 a failure there reaches the check that needs the ensemble instead of vanishing."""
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from entwined.checks import registry
 from entwined.checks.stochastic import montecarlo as mc_evidence
+from entwined.core import forked
 from entwined.core.claims import load_claims
 from entwined.core.evidence import to_json
 from entwined.numerics import montecarlo as mc
@@ -112,3 +114,30 @@ def test_a_run_memo_computes_once_across_threads_and_forgets_failures():
     with pytest.raises(ValueError):
         ctx.memo("bad", broken)
     assert ctx.memo("bad", lambda: 7) == 7
+
+
+def test_forked_verify_equals_one_process(fresh_ensembles, monkeypatch):
+    """verify shares the claims that wait for no background numerics with a forked worker
+    (core/forked.py) and checks the waiting ones here: every outcome, status and verdict of
+    the chain is what one process gives, and the progress display opens and closes."""
+    ids = IDS | {"11", "12", "13", "25.klein-gordon"}        # 12's detail is kept unevaluated
+    forks, real_fork, calls = [], os.fork, []
+
+    def counted_fork():
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+    monkeypatch.setattr(os, "fork", counted_fork)
+    monkeypatch.setenv("ENTWINED_WORKERS", "2")
+    shared = verify(load_claims(), quick=True, only=ids,
+                    progress=lambda i, n, claim: calls.append((i, n)))
+    assert forks and calls[0][0] == 0 and calls[-1] == (len(ids) - 1, len(ids))
+    monkeypatch.setenv("ENTWINED_WORKERS", "1")
+    monkeypatch.setattr(mc_evidence, "_SAMPLES", {})
+    alone = verify(load_claims(), quick=True, only=ids)
+
+    def said(run):
+        return [(r.claim.id, forked.structural_digest((r.outcome, r.status))) for r in run.results]
+    assert said(shared) == said(alone)
+    assert shared.chain == alone.chain and shared.findings == alone.findings

@@ -10,7 +10,11 @@ How:
 - the piece numbers are written into a pipe before the fork; every process reads the next
   number (a 4-byte read from a pipe is one record), so a slow piece never leaves a core idle;
 - a worker sends each finished piece back (pickled, length-prefixed) as soon as it is done; a
-  reader thread here drains the pipe so a worker never waits for us;
+  reader thread here drains the pipe so a worker never waits for us (and only stores bytes:
+  results are unpickled on the calling thread);
+- a result is sent only if it survives the pickle unchanged (`structural_digest` before and
+  after, in the worker); one that would not (a SymPy expression kept unevaluated for display
+  comes back evaluated) is done again here, so a result never depends on who computed it;
 - a worker that dies (a crash, a signal) loses nothing: every piece not delivered by a worker
   is done here afterwards; a piece that fails with an exception in a worker is done here too,
   so its error is this process's, reported as usual;
@@ -20,14 +24,19 @@ How:
   the number of processes (tests compare one process against several).
 
 Without `os.fork` (Windows), with one usable CPU, with `ENTWINED_WORKERS=1` or for more
-pieces than the queue pipe holds (8192), every piece is done here, in order; if the system
-refuses a fork, the workers already started share the work.
+pieces than the queue pipe holds, every piece is done here, in order; if the system refuses a
+fork, the workers already started share the work.  A worker whose parent was killed (SIGTERM,
+SIGKILL: no `finally` runs) stops before its next piece.
 
 Not guarded: a worker that never finishes a piece (a check without a time budget that hangs)
 is waited for, as that piece would be in one process.  Only pieces whose work is a deterministic function of the piece and of
 the process state at the fork may be shared so."""
 from __future__ import annotations
 
+import dataclasses
+import enum
+import hashlib
+import io
 import os
 import pickle
 import signal
@@ -35,9 +44,11 @@ import struct
 import threading
 from typing import Any, Callable
 
+import numpy as np
+import sympy as sp
+
 _RECORD = struct.Struct("<i")
 _LENGTH = struct.Struct("<Q")
-_QUEUE_BYTES = 65536 // 2       # the whole queue is written before the fork: well inside a pipe
 
 
 def workers() -> int:
@@ -58,20 +69,28 @@ def workers() -> int:
 def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
           started: Callable[[int, int], None] | None = None,
           state: Callable[[], Any] | None = None,
-          absorb: Callable[[Any], None] | None = None) -> list:
+          absorb: Callable[[Any], None] | None = None,
+          here_only: frozenset = frozenset(),
+          after_fork: Callable[[], None] | None = None) -> list:
     """[work(0), ..., work(n - 1)], the pieces shared with forked workers.
 
     started(i, finished): called here when this process begins piece i, with the number of
     pieces finished so far by all processes (0 at the first call: a progress display's start);
     state() in a worker after its last piece, absorb(that) here: carry back bookkeeping the
-    results do not hold (such as cache counters)."""
-    processes = min(processes or workers(), n)
-    if processes <= 1 or not hasattr(os, "fork") or n * _RECORD.size > _QUEUE_BYTES:
-        return [_run_here(work, i, started, i) for i in range(n)]
-    queue_r, queue_w = os.pipe()
-    os.write(queue_w, b"".join(_RECORD.pack(i) for i in range(n)))
-    os.close(queue_w)
+    results do not hold (such as cache counters);
+    here_only: pieces done by this process only, after the shared ones (they need something
+    only this process will have, such as the results of a thread started after the fork);
+    after_fork(): called here once the workers exist (on every path): start threads there,
+    never before (a fork copies no running thread, only the locks it holds)."""
+    processes = min(processes or workers(), n - len(here_only))
+    shared = [i for i in range(n) if i not in here_only]
+    queue_r = _queue(shared) if processes > 1 and hasattr(os, "fork") else None
+    if queue_r is None:
+        if after_fork:
+            after_fork()
+        return _in_order(n, shared, here_only, work, started)
     children = []
+    parent = os.getpid()
     try:
         for _ in range(processes - 1):
             result_r, result_w = os.pipe()
@@ -83,21 +102,29 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
                 break
             if pid == 0:                                   # the worker
                 os.close(result_r)
-                _worker(queue_r, result_w, work, state)    # never returns
+                for sibling in children:                   # so a sibling's pipe closes with it
+                    sibling.close_in_worker()
+                _worker(queue_r, result_w, work, state, parent)    # never returns
             os.close(result_w)
             children.append(_Child(pid, result_r))
+        if after_fork:
+            after_fork()
         results: dict[int, Any] = {}
+
+        def finished() -> int:
+            return len(results) and len(results) + sum(len(c.pieces) for c in children)
         while True:
             i = _next(queue_r)
             if i is None:
                 break
-            finished = len(results) and len(results) + sum(len(c.pieces) for c in children)
-            results[i] = _run_here(work, i, started, finished)
+            results[i] = _run_here(work, i, started, finished())
+        for i in sorted(here_only):
+            results[i] = _run_here(work, i, started, finished())
         for child in children:
             child.finish()
-            for i, ok, value in child.pieces:
+            for i, ok, data in child.pieces:
                 if ok and i not in results:
-                    results[i] = value
+                    results[i] = pickle.loads(data)    # our own fork's, checked there
             if child.state is not None and absorb is not None:
                 absorb(child.state)
         for i in range(n):                 # pieces a worker took but did not deliver
@@ -108,6 +135,32 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
         os.close(queue_r)
         for child in children:
             child.kill()
+
+
+def _queue(pieces) -> int | None:
+    """The read end of a pipe holding the piece numbers, or None if they do not fit in the
+    pipe's buffer (written before the fork, so nobody would read them yet)."""
+    queue_r, queue_w = os.pipe()
+    data = b"".join(_RECORD.pack(i) for i in pieces)
+    try:
+        os.set_blocking(queue_w, False)
+        written = os.write(queue_w, data)
+    except BlockingIOError:
+        written = -1
+    finally:
+        os.close(queue_w)
+    if written != len(data):
+        os.close(queue_r)
+        return None
+    return queue_r
+
+
+def _in_order(n, shared, here_only, work, started) -> list:
+    """One process: the shared pieces, then the here-only ones (the order `share` uses)."""
+    results = {}
+    for k, i in enumerate(shared + sorted(here_only)):
+        results[i] = _run_here(work, i, started, k)
+    return [results[i] for i in range(n)]
 
 
 def _run_here(work, i, started, finished):
@@ -128,19 +181,100 @@ def _send(fd, message) -> None:
         view = view[os.write(fd, view):]
 
 
-def _worker(queue_r, result_w, work, state) -> None:
+def structural_digest(obj) -> bytes:
+    """A digest of everything a result says: SymPy objects by `srepr` (so an unevaluated
+    2**(1/2) differs from sqrt(2)), arrays by dtype, shape and bytes, dataclasses, containers
+    and plain values by type and value; anything else by its repr (an object shown by address
+    never matches, and is done again here)."""
+    h = hashlib.sha256()
+    _walk(obj, h, 0)
+    return h.digest()
+
+
+def _walk(o, h, depth) -> None:
+    if depth > 200:
+        h.update(repr(id(o)).encode())         # never equal across a pickle: done here
+        return
+    if isinstance(o, (sp.Basic, sp.MatrixBase)):
+        h.update(b"S" + type(o).__name__.encode() + sp.srepr(o).encode())
+    elif isinstance(o, np.ndarray):
+        h.update(b"A" + str(o.dtype).encode() + repr(o.shape).encode())
+        h.update(repr(o.tolist()).encode() if o.dtype == object else o.tobytes())
+    elif isinstance(o, enum.Enum):
+        h.update(b"E" + type(o).__qualname__.encode() + repr(o.value).encode())
+    elif dataclasses.is_dataclass(o) and not isinstance(o, type):
+        h.update(b"D" + type(o).__qualname__.encode())
+        for f in dataclasses.fields(o):
+            h.update(f.name.encode())
+            _walk(getattr(o, f.name), h, depth + 1)
+    elif isinstance(o, dict):
+        h.update(b"{" + type(o).__qualname__.encode())
+        for k, v in o.items():
+            _walk(k, h, depth + 1)
+            _walk(v, h, depth + 1)
+        h.update(b"}")
+    elif isinstance(o, (list, tuple)):
+        h.update(b"[" + type(o).__qualname__.encode())
+        for v in o:
+            _walk(v, h, depth + 1)
+        h.update(b"]")
+    elif isinstance(o, (set, frozenset)):
+        h.update(b"<" + type(o).__qualname__.encode()
+                 + "|".join(sorted(repr(x) for x in o)).encode() + b">")
+    elif isinstance(o, (str, int, float, complex, bytes, type(None), np.generic)):
+        h.update(b"P" + type(o).__qualname__.encode() + repr(o).encode())
+    else:
+        h.update(b"O" + type(o).__qualname__.encode() + repr(o).encode())
+
+
+_AS_BUILT = (sp.Add, sp.Mul, sp.Pow)
+
+
+def _as_built(cls, args):
+    """Rebuild a sum, product or power with the arguments it had (evaluate=False per call: no
+    process-wide switch, so no other thread's arithmetic is touched)."""
+    return cls(*args, evaluate=False)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickle rebuilds SymPy objects by calling their class, which evaluates: an expression
+    kept unevaluated for display, such as (sqrt(2))**(t/epsilon), would come back as
+    2**(t/(2*epsilon)).  Sums, products and powers are rebuilt as they were built."""
+
+    def reducer_override(self, obj):
+        if type(obj) in _AS_BUILT:
+            return _as_built, (type(obj), obj.args)
+        return NotImplemented
+
+
+def _faithful(value) -> bytes | None:
+    """The pickle of a worker's result if it comes back as the same result, else None (the
+    piece is then done again here)."""
+    try:
+        out = io.BytesIO()
+        _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+        data = out.getvalue()
+        back = pickle.loads(data)
+        return data if structural_digest(back) == structural_digest(value) else None
+    except Exception:                                       # noqa: BLE001 - done here instead
+        return None
+
+
+def _worker(queue_r, result_w, work, state, parent: int) -> None:
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)      # an interrupt ends a worker at once
         while True:
+            if os.getppid() != parent:                     # the parent was killed: stop
+                break
             i = _next(queue_r)
             if i is None:
                 break
             try:
-                message = ("piece", i, True, work(i))
+                data = _faithful(work(i))
             except Exception:                              # done again here, error and all
-                message = ("piece", i, False, None)
-            _send(result_w, message)
+                data = None
+            _send(result_w, ("piece", i, data is not None, data))
         _send(result_w, ("state", state() if state else None))
     except BaseException:                                  # noqa: BLE001 - nothing may escape
         code = 1
@@ -175,6 +309,13 @@ class _Child:
                     self.pieces.append(message[1:])
                 else:
                     self.state = message[1]
+
+    def close_in_worker(self) -> None:
+        """In a later worker: drop the inherited read end of this worker's pipe."""
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
 
     def finish(self) -> None:
         self._reader.join()

@@ -175,16 +175,22 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=None, quick: bool = True,
     todo = [c for c in claims.claims if c.equations and c.id in registry
             and (only is None or c.id in only)]
 
+    reported = []
+
     def started(i, finished):
         if progress:
+            reported.append(finished)
             progress(finished, len(todo), todo[i])
 
     # claims are independent: shared with forked copies of this process (core/forked.py);
     # the entries come back in file order whichever process checked them
     before = store.counts()
+    base_ctx = Context(claims=claims.by_id(), numerics=False, quick=quick)
     entries = forked.share(len(todo), lambda i: _mutate_claim(
-        todo[i], claims, registry, numeric_ids, quick, budget_s), started=started,
+        todo[i], claims, registry, numeric_ids, quick, budget_s, base_ctx), started=started,
         state=lambda: store.counts_since(before), absorb=store.add_counts)
+    if reported and reported[-1] != len(todo) - 1:     # the progress display's closing line
+        progress(len(todo) - 1, len(todo), todo[-1])
     for entry in entries:
         report["claims"].append(entry)
         sec = report["by_section"].setdefault(entry["section"], {"mutants": 0, "killed": 0})
@@ -207,9 +213,9 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=None, quick: bool = True,
 
 
 def _mutate_claim(claim: Claim, claims: ClaimSet, registry: dict, numeric_ids, quick: bool,
-                  budget_s) -> dict:
-    """Every mutant of one claim, checked symbolically (and numerically for `numeric_ids`)."""
-    base_ctx = Context(claims=claims.by_id(), numerics=False, quick=quick)
+                  budget_s, base_ctx: Context) -> dict:
+    """Every mutant of one claim, checked symbolically (and numerically for `numeric_ids`);
+    base_ctx: the unmutated claims, one per run (its shared results serve every claim)."""
     original_outcome = run_check(registry[claim.id], claim, base_ctx, budget_s).outcome
     original = original_outcome.verdict
     original_fp = _fingerprint(original_outcome)

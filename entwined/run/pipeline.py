@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 
 from entwined.checks.registry import PREFETCH, Context, load_all
+from entwined.core import forked
+from entwined.numerics import jit
 from entwined.core.claims import Claim, ClaimSet, with_equations
 from entwined.run.chain import (ChainStatus, Finding, attribute, by_severity, chain_status,
                                 finding_index, judge_main, premises)
@@ -96,26 +98,50 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     t_start = time.perf_counter()
     selected = _selection(claims, only)
     todo = [c for c in claims.claims if not c.is_main and (selected is None or c.id in selected)]
-    waiting, background = _start_prefetch(todo, ctx) if numerics else (set(), None)
-    # claims whose numerics a background thread is preparing are checked last; results are
-    # reported in file order whatever the order of work
+    jobs = _prefetch_jobs(todo) if numerics else []
+    waiting = set().union(*(wanted for wanted, _ in jobs)) if jobs else set()
+    # claims whose numerics a background thread is preparing are checked last, here (the thread
+    # runs in this process); the others are shared with forked workers (core/forked.py);
+    # results are reported in file order whatever the order of work
     order = [c for c in todo if c.id not in waiting] + [c for c in todo if c.id in waiting]
-    done = {}
-    for i, claim in enumerate(order):
-        if progress:
-            progress(i, len(order), claim)
+    threads = []
+
+    def work(i):
+        claim = order[i]
         t0 = time.perf_counter()
         check = registry.get(claim.id)
         if check is None:
-            guarded_outcome = Outcome(Verdict.UNPROVEN, "no check is implemented for this claim "
-                                      "id", {"known_ids": sorted(registry)})
+            outcome = Outcome(Verdict.UNPROVEN, "no check is implemented for this claim id",
+                              {"known_ids": sorted(registry)})
             status = Status.NOT_APPLICABLE
         else:
-            guarded_outcome, status = _check_readings(check, claim, ctx, budget_s)
-        done[claim.id] = Result(claim, guarded_outcome, time.perf_counter() - t0, status)
-    if background is not None:          # no work of this run outlives it
-        background.stop.set()
-        background.join()
+            outcome, status = _check_readings(check, claim, ctx, budget_s)
+        return outcome, time.perf_counter() - t0, status
+
+    reported = []
+
+    def started(i, finished):
+        if progress:
+            reported.append(finished)
+            progress(finished, len(order), order[i])
+
+    def after_fork():                   # a fork copies no thread: start it once workers exist
+        if jobs:
+            threads.append(_start_prefetch(jobs, ctx))
+
+    if jobs:
+        jit.ensure_loaded()             # numba imported before the fork: its pages are shared
+    try:
+        checked = forked.share(len(order), work, started=started, after_fork=after_fork,
+                               here_only=frozenset(i for i, c in enumerate(order)
+                                                   if c.id in waiting))
+    finally:
+        for background in threads:      # no work of this run outlives it
+            background.stop.set()
+            background.join()
+    if reported and reported[-1] != len(order) - 1:   # the progress display's closing line
+        progress(len(order) - 1, len(order), order[-1])
+    done = {c.id: Result(c, *checked[i]) for i, c in enumerate(order)}
     results = [done[c.id] for c in todo]
     outcomes = {r.claim.id: r.outcome for r in results}
     found = by_severity(attribute(claims.findings, by_id, outcomes))
@@ -132,17 +158,17 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     return Run(claims, results, {"verify": time.perf_counter() - t_start}, chain, found)
 
 
-def _start_prefetch(todo, ctx):
-    """Start, in one background thread, the registered claim-independent numerics of the claims
-    of this run (only theirs), and return (those claims' ids, the thread).  verify stops the
-    thread after its last check (the jobs not begun by then are dropped) and joins it.  A
-    failure in a job is not reported from the thread: the check that needs the result
-    computes it again and meets the failure itself."""
+def _prefetch_jobs(todo) -> list:
+    """The registered claim-independent numerics of the claims of this run (only theirs)."""
     ids = {c.id for c in todo}
-    jobs = [(wanted & ids, fn) for wanted, fn in PREFETCH if wanted & ids]
-    if not jobs:
-        return set(), None
+    return [(wanted & ids, fn) for wanted, fn in PREFETCH if wanted & ids]
 
+
+def _start_prefetch(jobs, ctx):
+    """Start the jobs in one background thread and return it.  verify stops the thread after
+    its last check (the jobs not begun by then are dropped) and joins it.  A failure in a job
+    is not reported from the thread: the check that needs the result computes it again and
+    meets the failure itself."""
     def work():
         for _, fn in jobs:
             if thread.stop.is_set():
@@ -155,7 +181,7 @@ def _start_prefetch(todo, ctx):
     thread = threading.Thread(target=work, name="entwined-prefetch", daemon=True)
     thread.stop = threading.Event()
     thread.start()
-    return set().union(*(wanted for wanted, _ in jobs)), thread
+    return thread
 
 
 def _selection(claims: ClaimSet, only) -> set[str] | None:
