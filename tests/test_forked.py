@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -171,3 +172,17 @@ def test_workers_stop_when_the_parent_is_killed(tmp_path):
     proc.wait()
     time.sleep(1.0)                                        # > one piece
     assert not any(_alive(p) for p in workers)
+
+
+def test_no_fork_while_another_thread_runs():
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        parent = os.getpid()
+        assert set(forked.share(6, lambda i: os.getpid(), processes=2)) == {parent}
+    finally:
+        stop.set()
+        other.join()
+    assert set(forked.share(6, lambda i: (time.sleep(0.05), os.getpid())[1],
+                            processes=2)) != {os.getpid()}

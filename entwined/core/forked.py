@@ -23,7 +23,8 @@ How:
 - results are returned in piece order, whoever computed them: the outcome does not depend on
   the number of processes (tests compare one process against several).
 
-Without `os.fork` (Windows), with one usable CPU, with `ENTWINED_WORKERS=1` or for more
+Without `os.fork` (Windows), with one usable CPU, with `ENTWINED_WORKERS=1`, while other Python
+threads run (a notebook kernel's, say: a fork would copy the locks they hold) or for more
 pieces than the queue pipe holds, every piece is done here, in order; if the system refuses a
 fork, the workers already started share the work.  A worker whose parent was killed (SIGTERM,
 SIGKILL: no `finally` runs) stops before its next piece.
@@ -84,7 +85,9 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
     never before (a fork copies no running thread, only the locks it holds)."""
     processes = min(processes or workers(), n - len(here_only))
     shared = [i for i in range(n) if i not in here_only]
-    queue_r = _queue(shared) if processes > 1 and hasattr(os, "fork") else None
+    # a fork copies the locks other threads hold, not the threads: with any running, no fork
+    alone = threading.active_count() == 1
+    queue_r = _queue(shared) if processes > 1 and hasattr(os, "fork") and alone else None
     if queue_r is None:
         if after_fork:
             after_fork()
