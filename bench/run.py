@@ -259,7 +259,8 @@ def verify(repeats=3):
         for _ in range(2):
             one.append(_measured(mutate, dict(env, ENTWINED_WORKERS="1")))
             shared.append(_measured(mutate, env))
-        _, proc = _fresh(["-c", PHASES], env)
+        # one process: a forked worker's share of the checks would not be timed here
+        _, proc = _fresh(["-c", PHASES], dict(env, ENTWINED_WORKERS="1"))
     w = _median([t for t, _ in warm])
     print(f"verify, cold (empty numba and derivation caches: the first run after install, JIT "
           f"compile included): {cold:.2f} s, peak {cold_peak:.0f} MiB (target 12 s: "
@@ -283,7 +284,8 @@ def verify(repeats=3):
     except (ValueError, IndexError):
         print(f"verify phases: not measured ({proc.stderr.strip().splitlines()[-1:]})")
         return
-    print(f"verify phases (one warm in-process run, {phases['verify']:.2f} s after imports of "
+    print(f"verify phases (one warm in-process run, one process, {phases['verify']:.2f} s "
+          f"after imports of "
           f"{phases['import numerics']:.2f} s (numerics) + {phases['import cli']:.2f} s (cli)):")
     for name, sec in sorted(phases["phases"].items(), key=lambda kv: -kv[1]):
         print(f"  {name}: {sec:.2f} s")
