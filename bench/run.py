@@ -246,7 +246,10 @@ def verify(repeats=3):
         env = dict(os.environ, NUMBA_CACHE_DIR=numba_cache,
                    ENTWINED_CACHE_DIR=str(Path(derived) / "entwined"))
         cold, cold_peak = _measured(cli, env)
-        warm = [_measured(cli, env) for _ in range(repeats)]
+        warm, alone = [], []            # alternating: forked workers (default), one process
+        for _ in range(repeats):
+            warm.append(_measured(cli, env))
+            alone.append(_measured(cli, dict(env, ENTWINED_WORKERS="1")))
         no_cache = [_measured(cli + ["--no-cache"], env)[0] for _ in range(repeats)]
         sym = [_measured(cli + ["--no-numerics"], env)[0] for _ in range(repeats)]
         with tempfile.TemporaryDirectory() as out:
@@ -269,6 +272,9 @@ def verify(repeats=3):
           "children, the forked workers and TeX included)")
     print(f"verify, warm (fresh processes, median of {repeats}): {w:.2f} s, peak "
           f"{max(p for _, p in warm):.0f} MiB (target 5 s: {w / 5:.2f}x)")
+    a = _median([t for t, _ in alone])
+    print(f"verify, warm, one process (ENTWINED_WORKERS=1, alternating with the runs above): "
+          f"{a:.2f} s, peak {max(p for _, p in alone):.0f} MiB (forked workers: {a / w:.2f}x)")
     print(f"verify, warm, --no-cache (every derivation computed; kernels from numba's cache): "
           f"{_median(no_cache):.2f} s ({_median(no_cache) / w:.2f}x the cached run)")
     print(f"verify --no-numerics, warm (symbolic only): {_median(sym):.2f} s "
