@@ -110,8 +110,9 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
                 for sibling in children:                   # so a sibling's pipe closes with it
                     sibling.close_in_worker()
                 _worker(queue_r, result_w, work, state, parent)    # never returns
+            children.append(_Child(pid, result_r))     # first: killed and reaped on any exit
             os.close(result_w)
-            children.append(_Child(pid, result_r))
+            children[-1].start()
         gc.unfreeze()
         if after_fork:
             after_fork()
@@ -297,8 +298,12 @@ class _Child:
         self.pieces: list = []
         self.state = None
         self._reaped = False
+        self._started = False                    # the reader owns (and closes) the pipe
         self._reader = threading.Thread(target=self._read, daemon=True,
                                         name=f"entwined-worker-{pid}")
+
+    def start(self) -> None:
+        self._started = True
         self._reader.start()
 
     def _read(self) -> None:
@@ -325,7 +330,8 @@ class _Child:
             pass
 
     def finish(self) -> None:
-        self._reader.join()
+        if self._reader.ident is not None:       # started (it closes the pipe at its end)
+            self._reader.join()
         self._reap()
 
     def kill(self) -> None:
@@ -335,6 +341,9 @@ class _Child:
             except ProcessLookupError:
                 pass
             self._reap()
+        if not self._started:                    # no reader to close the pipe: close it here
+            self._started = True
+            self.close_in_worker()
 
     def _reap(self) -> None:
         if not self._reaped:
