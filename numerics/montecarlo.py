@@ -224,6 +224,13 @@ def _result(sums, squares, turns, n_paths, steps) -> dict:
 
 
 @counted
+def load_kernel() -> None:
+    """Load (on the first run after install: compile) the per-path kernel now, by sampling a
+    few paths: verify calls this before forking its workers, so that whichever process samples
+    an ensemble uses the one machine code (two compiles doubled the first run's memory)."""
+    sample(4, 2, ConstantAlpha(0.5), seed=0, workers=1)
+
+
 def sample(n_paths: int, steps: int, alpha_of_z, seed: int = 2002, workers: int | None = None,
            chunk: int = 50_000) -> dict:
     """Ensemble means and standard errors of the four densities from n_paths entwined paths,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from entwined.checks.registry import PREFETCH, Context, load_all
 from entwined.core import forked
-from entwined.numerics import engines
+from entwined.numerics import engines, montecarlo
 from entwined.core.claims import Claim, ClaimSet, with_equations
 from entwined.run.chain import (ChainStatus, Finding, attribute, by_severity, chain_status,
                                 finding_index, judge_main, premises)
@@ -129,8 +129,8 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
         if jobs:
             threads.append(_start_prefetch(jobs, ctx))
 
-    if numerics:                        # numba and the lattice kernel loaded before the fork:
-        engines.load_kernels()          # their pages are shared, never compiled twice
+    if numerics and engines.load_kernels():   # numba and the kernels loaded before the fork:
+        montecarlo.load_kernel()              # their pages are shared, never compiled twice
     try:
         checked = forked.share(len(order), work, started=started, after_fork=after_fork,
                                here_only=frozenset(i for i, c in enumerate(order)
