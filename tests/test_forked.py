@@ -17,8 +17,11 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def _children() -> list[str]:
     out = []
     for task in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{task}/children") as fh:
-            out += fh.read().split()
+        try:
+            with open(f"/proc/self/task/{task}/children") as fh:
+                out += fh.read().split()
+        except OSError:                   # a thread that ended while we looked
+            pass
     return out
 
 
@@ -34,7 +37,7 @@ def test_results_in_piece_order_for_any_number_of_processes(processes):
 
 def test_pieces_are_shared():
     parent = os.getpid()
-    owners = forked.share(30, lambda i: (time.sleep(0.02), os.getpid())[1], processes=2)
+    owners = forked.share(30, lambda i: (time.sleep(0.05), os.getpid())[1], processes=2)
     assert set(owners) - {parent}, "no piece was done by a worker"
     assert parent in owners
 
@@ -143,7 +146,7 @@ def work(i):
         fh.write(f"{os.getpid()}\n")
     time.sleep(0.3)
     return i
-forked.share(40, work, processes=3)
+forked.share(200, work, processes=3)      # ~20 s of pieces per process
 """
 
 
@@ -170,7 +173,9 @@ def test_workers_stop_when_the_parent_is_killed(tmp_path):
     assert workers, "no worker started"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    time.sleep(1.0)                                        # > one piece
+    deadline = time.monotonic() + 10              # a piece takes 0.3 s; the whole queue ~20 s
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(_alive(p) for p in workers)
 
 

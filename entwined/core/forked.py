@@ -341,6 +341,8 @@ class _Child:
             except ProcessLookupError:
                 pass
             self._reap()
+        if self._reader.ident is not None:       # the pipe's writer is gone: it ends at once
+            self._reader.join(timeout=5)
         if not self._started:                    # no reader to close the pipe: close it here
             self._started = True
             self.close_in_worker()
