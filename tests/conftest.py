@@ -85,3 +85,17 @@ def dump_claims(entries) -> str:
         out.extend(f"{key} = {_toml_value(value)}" for key, value in item.items())
         out.append("")
     return "\n".join(out)
+
+
+@pytest.fixture
+def forks(monkeypatch) -> list:
+    """The pids of the workers os.fork starts in this test (core/forked.py), as they start."""
+    started, real_fork = [], os.fork
+
+    def counted_fork():
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+    monkeypatch.setattr(os, "fork", counted_fork)
+    return started

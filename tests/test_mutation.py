@@ -1,6 +1,4 @@
 """The verifier can say no: mutants of printed claims are killed."""
-import os
-
 from entwined.core.claims import load_claims
 from entwined.run.mutate import mutants_of, run_mutation
 
@@ -21,18 +19,11 @@ def test_every_non_equivalent_mutant_is_killed_on_sample_claims():
     assert all("O(epsilon**2)" in r["reason"] for r in by_id["17"]["equivalent"])
 
 
-def test_same_outcome_with_one_process_and_with_forked_workers(monkeypatch):
+def test_same_outcome_with_one_process_and_with_forked_workers(monkeypatch, forks):
     """The claims are shared with forked workers (core/forked.py): every mutant's outcome, and
     the order of the claims, must not depend on it."""
     only = {"3", "11.rotation", "13", "18", "25.klein-gordon"}
-    forks, real_fork, calls = [], os.fork, []
-
-    def counted_fork():
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-    monkeypatch.setattr(os, "fork", counted_fork)
+    calls = []
     monkeypatch.setenv("ENTWINED_WORKERS", "2")         # first: no cache warmed by the other
     shared = run_mutation(load_claims(), only=only,
                           progress=lambda i, n, claim: calls.append((i, n)))

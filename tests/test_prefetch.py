@@ -3,7 +3,6 @@ same numbers and verdicts as computed on demand, in file order, each ensemble sa
 a failure there reaches the check that needs the ensemble instead of vanishing."""
 from __future__ import annotations
 
-import os
 import threading
 
 import numpy as np
@@ -116,19 +115,12 @@ def test_a_run_memo_computes_once_across_threads_and_forgets_failures():
     assert ctx.memo("bad", lambda: 7) == 7
 
 
-def test_forked_verify_equals_one_process(fresh_ensembles, monkeypatch):
+def test_forked_verify_equals_one_process(fresh_ensembles, monkeypatch, forks):
     """verify shares the claims that wait for no background numerics with a forked worker
     (core/forked.py) and checks the waiting ones here: every outcome, status and verdict of
     the chain is what one process gives, and the progress display opens and closes."""
     ids = IDS | {"11", "12", "13", "25.klein-gordon"}        # 12's detail is kept unevaluated
-    forks, real_fork, calls = [], os.fork, []
-
-    def counted_fork():
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-    monkeypatch.setattr(os, "fork", counted_fork)
+    calls = []
     monkeypatch.setenv("ENTWINED_WORKERS", "2")
     shared = verify(load_claims(), quick=True, only=ids,
                     progress=lambda i, n, claim: calls.append((i, n)))

@@ -101,13 +101,12 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     jobs = _prefetch_jobs(todo) if numerics else []
     waiting = set().union(*(wanted for wanted, _ in jobs)) if jobs else set()
     # claims whose numerics a background thread is preparing are checked last, here (the thread
-    # runs in this process); the others are shared with forked workers (core/forked.py);
-    # results are reported in file order whatever the order of work
-    order = [c for c in todo if c.id not in waiting] + [c for c in todo if c.id in waiting]
+    # runs in this process: `here_only`); the others are shared with forked workers
+    # (core/forked.py); results come back in file order whatever the order of work
     threads = []
 
     def work(i):
-        claim = order[i]
+        claim = todo[i]
         t0 = time.perf_counter()
         check = registry.get(claim.id)
         if check is None:
@@ -123,7 +122,7 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     def started(i, finished):
         if progress:
             reported.append(finished)
-            progress(finished, len(order), order[i])
+            progress(finished, len(todo), todo[i])
 
     def after_fork():                   # a fork copies no thread: start it once workers exist
         if jobs:
@@ -132,17 +131,16 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     if numerics and engines.load_kernels():   # numba and the kernels loaded before the fork:
         montecarlo.load_kernel()              # their pages are shared, never compiled twice
     try:
-        checked = forked.share(len(order), work, started=started, after_fork=after_fork,
-                               here_only=frozenset(i for i, c in enumerate(order)
+        checked = forked.share(len(todo), work, started=started, after_fork=after_fork,
+                               here_only=frozenset(i for i, c in enumerate(todo)
                                                    if c.id in waiting))
     finally:
         for background in threads:      # no work of this run outlives it
             background.stop.set()
             background.join()
-    if reported and reported[-1] != len(order) - 1:   # the progress display's closing line
-        progress(len(order) - 1, len(order), order[-1])
-    done = {c.id: Result(c, *checked[i]) for i, c in enumerate(order)}
-    results = [done[c.id] for c in todo]
+    if reported and reported[-1] != len(todo) - 1:    # the progress display's closing line
+        progress(len(todo) - 1, len(todo), todo[-1])
+    results = [Result(c, *checked[i]) for i, c in enumerate(todo)]
     outcomes = {r.claim.id: r.outcome for r in results}
     found = by_severity(attribute(claims.findings, by_id, outcomes))
     index = finding_index(found)
