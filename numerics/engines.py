@@ -62,17 +62,6 @@ def compiled_run(u, alpha: np.ndarray, signs: tuple[int, int], steps: int, perio
     return np.array([u0, u1])
 
 
-def load_kernels() -> bool:
-    """Import numba and load the lattice kernel now (compiling it on the first run after
-    install); False without numba.  verify calls this before forking its workers, so they
-    share the machine code instead of each compiling or loading it (two compiles doubled the
-    first run's memory)."""
-    if not jit.ensure_loaded():
-        return False
-    compiled_run(np.zeros((2, 4)), np.full(4, 0.5), (1, -1), 1, True, 1.0)
-    return True
-
-
 def signs(env) -> tuple[int, int]:
     """(sign of the scattering into component 0, sign into component 1) from the table."""
     return model.scattering_signs(env)

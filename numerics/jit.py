@@ -79,17 +79,6 @@ def _load():
         return _load_once()
 
 
-def ensure_loaded() -> bool:
-    """Import numba and bind the kernels now, if numba is there (False if not: the kernels
-    then fail on their first call, as before).  verify calls it before forking its workers so
-    that they share numba's memory pages instead of each importing it."""
-    try:
-        _load()
-    except ImportError:
-        return False
-    return True
-
-
 def _load_once():
     global _NUMBA
     if _NUMBA is not None:

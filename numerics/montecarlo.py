@@ -33,7 +33,6 @@ from entwined.core import notation as N
 from entwined.core.errors import EntwinedError
 from statistics import NormalDist
 from entwined.numerics import jit
-from entwined.numerics.usage import counted
 from entwined.numerics.kernels import lambdify
 
 # Paths per call into the compiled kernel: about 0.2 s, so Python gets control (Ctrl-C, the
@@ -221,14 +220,6 @@ def _result(sums, squares, turns, n_paths, steps) -> dict:
     var = np.maximum(squares / n_paths - mean**2, 0.0)
     return {"mean": mean, "stderr": np.sqrt(var / n_paths), "n_paths": n_paths, "steps": steps,
             "turns": turns}
-
-
-@counted
-def load_kernel() -> None:
-    """Load (on the first run after install: compile) the per-path kernel now, by sampling a
-    few paths: verify calls this before forking its workers, so that whichever process samples
-    an ensemble uses the one machine code (two compiles doubled the first run's memory)."""
-    sample(4, 2, ConstantAlpha(0.5), seed=0, workers=1)
 
 
 def sample(n_paths: int, steps: int, alpha_of_z, seed: int = 2002, workers: int | None = None,

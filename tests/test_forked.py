@@ -137,6 +137,15 @@ def test_here_only_pieces_and_after_fork_run_in_this_process():
     assert calls == [parent]
 
 
+def test_here_first_pieces_run_in_this_process_before_it_takes_shared_ones():
+    parent, order = os.getpid(), []
+    out = forked.share(12, lambda i: (order.append(i), os.getpid())[1], processes=2,
+                       here_first=frozenset({5, 2}), here_only=frozenset({7}))
+    assert out[2] == out[5] == out[7] == parent
+    assert order[:2] == [2, 5] and order[-1] == 7          # this process's own order
+    assert forked.share(4, lambda i: i, processes=1, here_first=frozenset({3})) == [0, 1, 2, 3]
+
+
 SCRIPT = r"""
 import os, sys, time
 from entwined.core import forked

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from entwined.core.store import persistent
 from entwined.derive import model
 from entwined.derive.calculus import truncate
 from entwined.core import notation as N
@@ -13,6 +14,25 @@ V = N.v(N.z)
 
 def model_alpha():
     return model.reversal_probability(V, N.epsilon)
+
+
+@persistent
+def model_alpha_tanh():
+    """The model's alpha in its tanh form, (1 + tanh(v eps))/2 simplified: shown beside (5).
+    Claim-independent, and the first simplify of a run costs about half a second."""
+    return sp.simplify((1 + sp.tanh(V * N.epsilon)) / 2)
+
+
+@persistent
+def reversal_shape():
+    """How the model's alpha depends on x = v eps: its slope, whether the slope is positive
+    (checked on slope * (e^x + e^-x)^2, which is free of the denominator) and its limits as
+    x -> +oo and -oo.  What (5.reversals-favoured) says in prose, derived once."""
+    x = sp.Symbol("x", real=True)
+    alpha = model.reversal_probability(x, 1)
+    slope = sp.simplify(sp.diff(alpha, x))
+    increasing = bool(sp.simplify(slope * (sp.exp(x) + sp.exp(-x))**2).is_positive)
+    return slope, increasing, sp.limit(alpha, x, sp.oo), sp.limit(alpha, x, -sp.oo)
 
 
 def alpha_series(weights, order):

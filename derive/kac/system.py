@@ -86,8 +86,10 @@ def _psi_system(system_items, defs_items):
     return tuple(out.items())
 
 
+@persistent
 def constant_data_limit():
-    """Exact lattice solution for constant data, phi'(0) = (A, 0), and its limit eps -> 0."""
+    """Exact lattice solution for constant data, phi'(0) = (A, 0), and its limit eps -> 0
+    (claim-independent: derived once and kept, `core.store`)."""
     T = (1 - N.a * N.epsilon) * sp.eye(2) + N.a * N.epsilon * N.syt
     r = sp.sqrt((1 - N.a * N.epsilon)**2 + (N.a * N.epsilon)**2)
     theta = sp.atan(N.a * N.epsilon / (1 - N.a * N.epsilon))

@@ -43,11 +43,16 @@ class Context:
 
 
 NUMERIC: set[str] = set()      # claims whose check holds the printed form against lattice numbers
+KERNELS: set[str] = set()      # claims whose check runs a compiled (numba) kernel itself
 
 
-def checks(*ids: str, numeric: bool = False):
+def checks(*ids: str, numeric: bool = False, kernels: bool = False):
     """Register a check for claim ids; `numeric` declares that it also evaluates the printed
-    form on the lattice (mutation testing then asks whether the numbers alone notice a mutant)."""
+    form on the lattice (mutation testing then asks whether the numbers alone notice a mutant);
+    `kernels` that, with numerics on, it runs a compiled kernel (the lattice engine or the
+    Monte Carlo): verify checks those claims in the process that loads numba, so that a forked
+    worker never has to import numba or load (or, after an install, compile) the kernels.
+    A test holds the mark to what the checks do."""
     def register(fn):
         for cid in ids:
             if cid in CHECKS:
@@ -55,6 +60,8 @@ def checks(*ids: str, numeric: bool = False):
             CHECKS[cid] = fn
             if numeric:
                 NUMERIC.add(cid)
+            if kernels:
+                KERNELS.add(cid)
         return fn
     return register
 
@@ -70,6 +77,11 @@ def prefetches(*ids: str):
         PREFETCH.append((frozenset(ids), fn))
         return fn
     return register
+
+
+def kernel_ids() -> frozenset[str]:
+    load_all()
+    return frozenset(KERNELS)
 
 
 def numeric_ids() -> tuple[str, ...]:

@@ -73,6 +73,7 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
           state: Callable[[], Any] | None = None,
           absorb: Callable[[Any], None] | None = None,
           here_only: frozenset = frozenset(),
+          here_first: frozenset = frozenset(),
           after_fork: Callable[[], None] | None = None) -> list:
     """[work(0), ..., work(n - 1)], the pieces shared with forked workers.
 
@@ -82,17 +83,20 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
     results do not hold (such as cache counters);
     here_only: pieces done by this process only, after the shared ones (they need something
     only this process will have, such as the results of a thread started after the fork);
+    here_first: pieces done by this process only, before it takes shared ones (they need
+    something only this process loads, and going first keeps the workers' share balanced);
     after_fork(): called here once the workers exist (on every path): start threads there,
     never before (a fork copies no running thread, only the locks it holds)."""
-    processes = min(processes or workers(), n - len(here_only))
-    shared = [i for i in range(n) if i not in here_only]
+    mine = here_only | here_first
+    processes = min(processes or workers(), n - len(mine))
+    shared = [i for i in range(n) if i not in mine]
     # a fork copies the locks other threads hold, not the threads: with any running, no fork
     alone = threading.active_count() == 1
     queue_r = _queue(shared) if processes > 1 and hasattr(os, "fork") and alone else None
     if queue_r is None:
         if after_fork:
             after_fork()
-        return _in_order(n, shared, here_only, work, started)
+        return _in_order(n, sorted(here_first) + shared + sorted(here_only), work, started)
     children = []
     parent = os.getpid()
     gc.freeze()          # the collector leaves what exists now alone: fewer pages copied per worker
@@ -120,6 +124,8 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
 
         def finished() -> int:
             return len(results) and len(results) + sum(len(c.pieces) for c in children)
+        for i in sorted(here_first):
+            results[i] = _run_here(work, i, started, finished())
         while True:
             i = _next(queue_r)
             if i is None:
@@ -163,10 +169,10 @@ def _queue(pieces) -> int | None:
     return queue_r
 
 
-def _in_order(n, shared, here_only, work, started) -> list:
-    """One process: the shared pieces, then the here-only ones (the order `share` uses)."""
+def _in_order(n, order, work, started) -> list:
+    """One process: every piece in `order` (here-first, shared, here-only: as `share` does)."""
     results = {}
-    for k, i in enumerate(shared + sorted(here_only)):
+    for k, i in enumerate(order):
         results[i] = _run_here(work, i, started, k)
     return [results[i] for i in range(n)]
 

@@ -6,9 +6,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from entwined.checks.registry import PREFETCH, Context, load_all
+from entwined.checks.registry import PREFETCH, Context, kernel_ids, load_all
 from entwined.core import forked
-from entwined.numerics import engines, montecarlo
 from entwined.core.claims import Claim, ClaimSet, with_equations
 from entwined.run.chain import (ChainStatus, Finding, attribute, by_severity, chain_status,
                                 finding_index, judge_main, premises)
@@ -100,8 +99,11 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     todo = [c for c in claims.claims if not c.is_main and (selected is None or c.id in selected)]
     jobs = _prefetch_jobs(todo) if numerics else []
     waiting = set().union(*(wanted for wanted, _ in jobs)) if jobs else set()
+    kernels = kernel_ids() if numerics else frozenset()
     # claims whose numerics a background thread is preparing are checked last, here (the thread
-    # runs in this process: `here_only`); the others are shared with forked workers
+    # runs in this process: `here_only`); those that run a compiled kernel themselves first,
+    # here (only this process imports numba and loads the kernels, after the fork, while the
+    # workers already check claims); the others are shared with forked workers
     # (core/forked.py); results come back in file order whatever the order of work
     threads = []
 
@@ -128,12 +130,12 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
         if jobs:
             threads.append(_start_prefetch(jobs, ctx))
 
-    if numerics and engines.load_kernels():   # numba and the kernels loaded before the fork:
-        montecarlo.load_kernel()              # their pages are shared, never compiled twice
     try:
-        checked = forked.share(len(todo), work, started=started, after_fork=after_fork,
-                               here_only=frozenset(i for i, c in enumerate(todo)
-                                                   if c.id in waiting))
+        checked = forked.share(
+            len(todo), work, started=started, after_fork=after_fork,
+            here_only=frozenset(i for i, c in enumerate(todo) if c.id in waiting),
+            here_first=frozenset(i for i, c in enumerate(todo)
+                                 if c.id in kernels and c.id not in waiting))
     finally:
         for background in threads:      # no work of this run outlives it
             background.stop.set()

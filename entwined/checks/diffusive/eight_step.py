@@ -92,7 +92,7 @@ def _steps(gen, rem, per):
         "remainder at order delta^2, alpha at the source": {n: per['source'][1][n][2] for n in names}}}
 
 
-@checks("13", numeric=True)
+@checks("13", numeric=True, kernels=True)
 def check_pde(claim, ctx):
     per = derivation()
     gen, rem = per["target"]
@@ -109,7 +109,7 @@ def check_pde(claim, ctx):
     return outcome
 
 
-@checks("14", numeric=True)
+@checks("14", numeric=True, kernels=True)
 def check_complex_form(claim, ctx):
     per = derivation()
     gen, rem = per["target"]

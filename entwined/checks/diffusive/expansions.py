@@ -7,7 +7,8 @@ import sympy as sp
 from entwined.derive import model
 from entwined.derive.calculus import latex, weighted_series
 from entwined.derive.compare import jets_of, vector_fields
-from entwined.derive.diffusive.expansions import V, alpha_series, exact_shifts, model_alpha
+from entwined.derive.diffusive.expansions import (alpha_series, exact_shifts, model_alpha,
+                                                  model_alpha_tanh, reversal_shape)
 from entwined.core import notation as N
 from entwined.checks.compare import compare_to_order
 from entwined.checks.registry import checks
@@ -57,16 +58,12 @@ def check_canonical_probability(claim, ctx):
         correction_latex=f"\\alpha = {latex(alpha)},\\ \\beta = 1 - \\alpha",
         evidence={"residuals": list(residuals)},
         steps=[Step("reversal probability from the ensemble", f"\\alpha = {latex(alpha)} = "
-                    f"{latex(sp.simplify((1 + sp.tanh(V * N.epsilon)) / 2))}")])
+                    f"{latex(model_alpha_tanh())}")])
 
 
 @checks("5.reversals-favoured")
 def check_reversals_favoured(claim, ctx):
-    x = sp.Symbol("x", real=True)
-    alpha = model.reversal_probability(x, 1)
-    slope = sp.simplify(sp.diff(alpha, x))
-    increasing = bool(sp.simplify(slope * (sp.exp(x) + sp.exp(-x))**2) .is_positive)
-    lim_hi, lim_lo = sp.limit(alpha, x, sp.oo), sp.limit(alpha, x, -sp.oo)
+    slope, increasing, lim_hi, lim_lo = reversal_shape()
     ok = increasing and lim_hi == 1 and lim_lo == 0
     return from_residual(
         ok, holds="alpha(v eps) increases monotonically from 0 (v -> -oo) to 1 (v -> +oo)",

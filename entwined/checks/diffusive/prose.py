@@ -44,7 +44,7 @@ def process_source() -> dict:
     return out
 
 
-@checks("14.product-conserved")
+@checks("14.product-conserved", kernels=True)
 def check_product(claim, ctx):
     """Conservation is checked on the dynamics; 'positive' on the data the process gives: both
     envelopes from its one source, with their own charges (not conjugate data assumed)."""

@@ -9,8 +9,9 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from entwined.derive.calculus import latex
-from entwined.derive.kac.system import (F, derived_25, klein_gordon_substitution, psi,
-                                       reduce_on_solutions)
+from entwined.derive.kac.limits import (REST_PHASE, branch_limits, segment_statistics,
+                                       wave_limit)
+from entwined.derive.kac.system import F, klein_gordon_substitution, psi, reduce_on_solutions
 from entwined.core import notation as N
 from entwined.checks.compare import compared_step, derived_step, missing
 from entwined.checks.registry import checks
@@ -19,20 +20,6 @@ from entwined.core.verdicts import Outcome, Verdict, from_residual
 from entwined.numerics.joint_limit import diffusive_route, kac_route
 from entwined.numerics.nonrelativistic import limit_study
 from entwined.numerics.kernels import lambdify
-
-
-REST_PHASE = 2       # the fast branch of (25): psi_- ~ exp(-2 i m c^2 t / hbar) chi
-
-
-def _branch_limits(eq):
-    """The two c -> oo limits of (25).  Slow branch: psi_- itself, the terms without 1/c^2.
-    Fast branch: psi_- = exp(-2 i m c^2 t / hbar) chi, the equation chi obeys as c -> oo."""
-    slow = sp.Eq(eq.lhs, sp.limit(eq.rhs, N.c, sp.oo))
-    phase = sp.exp(-REST_PHASE * sp.I * N.m * N.c**2 * N.t / N.hbar)
-    chi = F("chi")
-    reduced = sp.expand(sp.simplify((eq.lhs - eq.rhs).subs(psi, phase * chi).doit() / phase))
-    fast = sp.limit(reduced, N.c, sp.oo)
-    return slow, fast, chi
 
 
 def _lattice_studies(claim, ctx, slow_sign: float, printed_sign: complex) -> dict | None:
@@ -64,17 +51,12 @@ def check_schrodinger_limit(claim, ctx):
     one, where the c -> oo limit is taken for psi_- itself, and a fast one, psi_- ~
     exp(-2 i m c^2 t / hbar) chi.  Symbolically both limits are derived; on the lattice the
     claim's own quantity, psi_- of (21) from the envelopes' real data, decides which it obeys."""
-    slow, fast, chi = _branch_limits(derived_25())
-    slow_system = {"psi_m": sp.solve(slow, sp.Derivative(psi, N.t))[0]}
-    fast_system = {"chi": sp.solve(fast, sp.Derivative(chi, N.t))[0]}
+    slow, fast, chi, slow_system, fast_system, slow_sign = branch_limits()
     res_slow = [sp.expand(reduce_on_solutions(l - r, slow_system)) for l, r in claim.parsed]
     res_fast = [sp.expand(reduce_on_solutions((l - r).subs(psi, chi), fast_system))
                 for l, r in claim.parsed]
     printed_slow = all(r == 0 for r in res_slow)
     printed_fast = all(r == 0 for r in res_fast)
-    # s in i psi_t = s (hbar/2m) psi_zz, i.e. psi_t = -i s (hbar/2m) psi_zz
-    slow_sign = sp.simplify(slow_system["psi_m"].coeff(sp.Derivative(psi, (N.z, 2)))
-                            / (-sp.I * N.hbar / (2 * N.m)))
     evidence = {"slow_branch_limit": slow, "fast_branch_limit": sp.Eq(fast, 0),
                 "residual_slow_branch": res_slow, "residual_fast_branch": res_fast}
     chi_eq = sp.Eq(sp.I * N.hbar * sp.Derivative(chi, N.t),
@@ -212,10 +194,7 @@ def check_same_pde(claim, ctx):
 
 @checks("25.wave-limit")
 def check_wave_limit(claim, ctx):
-    eq = derived_25()
-    times_m = sp.expand(N.m * (eq.lhs - eq.rhs))
-    lim = sp.limit(times_m, N.m, 0)
-    solved = sp.solve(lim, sp.Derivative(psi, (N.t, 2)))
+    lim, solved = wave_limit()
     ok = len(solved) == 1 and all(l == sp.Derivative(psi, (N.t, 2)) and
                                   sp.simplify(r - solved[0]) == 0 for l, r in claim.parsed)
     return from_residual(ok, holds="m (25) at m -> 0 leaves dt^2 psi = c^2 dz^2 psi (then a = 0: no "
@@ -297,12 +276,7 @@ def check_segments(claim, ctx):
     length, which is right in units with c = 1 (its convention at that point); in general units
     the mean length is c/a.  Both readings are checked and reported; the verdict is the one in
     the paper's own units, and the finding records the convention."""
-    s = sp.Symbol("s", positive=True)
-    survival = sp.limit((1 - N.a * N.epsilon)**(s / N.epsilon), N.epsilon, 0)
-    density = -sp.diff(survival, s)
-    mean_time = sp.integrate(s * density, (s, 0, sp.oo))
-    mean_length = sp.simplify(N.c * mean_time)
-    exponential = sp.simplify(survival - sp.exp(-N.a * s)) == 0
+    survival, exponential, mean_time, mean_length = segment_statistics()
     general = exponential and sp.simplify(mean_length - 1 / N.a) == 0
     unit_c = exponential and sp.simplify(mean_length.subs(N.c, 1) - 1 / N.a) == 0
     verdict = lambda ok: (Verdict.HOLDS if ok else Verdict.CORRECTED).value

@@ -199,7 +199,7 @@ def _continuum(ctx) -> dict:
         step_normaliser(), ep.PotentialAlpha, inverse_deltas=INVERSE_DELTAS))
 
 
-@checks("5.stochastic-potential")
+@checks("5.stochastic-potential", kernels=True)
 def check_potential_process(claim, ctx):
     if not ctx.numerics:
         return Outcome(Verdict.UNPROVEN, "needs the Monte Carlo and the exact evaluator of the "

@@ -93,12 +93,12 @@ def with_monte_carlo(outcome, claim, ctx):
     return outcome
 
 
-@checks("1", numeric=True)
+@checks("1", numeric=True, kernels=True)
 def check_left(claim, ctx):
     return with_monte_carlo(compare_recurrences(claim, model.LEFT), claim, ctx)
 
 
-@checks("2", numeric=True)
+@checks("2", numeric=True, kernels=True)
 def check_right(claim, ctx):
     return with_monte_carlo(compare_recurrences(claim, model.RIGHT), claim, ctx)
 
@@ -120,7 +120,7 @@ def check_block_diagonal(claim, ctx):
                          + "; ".join(cross), evidence={"cross_couplings": cross})
 
 
-@checks("1-2.corner-probability")
+@checks("1-2.corner-probability", kernels=True)
 def check_corner_probability(claim, ctx):
     """Turn rates along the sampled envelopes, by direction of motion (left- and right-hand)."""
     if ctx.numerics:
