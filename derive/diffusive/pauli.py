@@ -34,6 +34,16 @@ def leading_rotation(env=model.LEFT) -> sp.Matrix:
     return model.operator_matrix(env, half, half).xreplace({N.Ep: 1, N.Em: 1})
 
 
+@persistent
+def rotation_eighth_power():
+    """I + sigma_ytilde (twice the leading rotation), its eighth power and the factors k with
+    (k (I + sigma_ytilde))^8 = I: what the finite rotation of (11) is checked against."""
+    k = sp.Symbol("k", positive=True)
+    R = leading_rotation() * 2
+    power = sp.simplify(R**8)
+    return R, power, tuple(sp.solve(sp.Eq(k**8 * power[0, 0], 1), k))
+
+
 @lru_cache(maxsize=None)
 def step_growth(env=model.LEFT):
     """Modulus of the leading one-step eigenvalues; its inverse is the per-step normaliser."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from entwined.core.store import persistent
 from entwined.derive import model
 from entwined.derive.diffusive.eight_step import derivation
 from entwined.core import notation as N
@@ -36,3 +37,16 @@ def complex_residuals():
     return H, res_l, res_r
 
 
+
+
+@persistent
+def heisenberg_acceleration():
+    """z'' = -[H, [H, z]] for the derived H, as a multiplier of f (acc) and as -kappa v'(z)
+    (kappa): what the prose on the sign of v is checked against."""
+    H, _ = hamiltonian()
+
+    def C1(g):
+        return sp.expand(H(N.z * g) - N.z * H(g))
+    acc = sp.simplify(-(H(C1(f)) - C1(H(f))) / f)
+    kappa = sp.simplify(-acc / sp.Derivative(N.v(N.z), N.z))
+    return acc, kappa

@@ -8,7 +8,8 @@ from entwined.derive import model
 from entwined.derive.calculus import DIFFUSIVE, latex, text, truncate
 from entwined.derive.compare import jets_of, vector_fields
 from entwined.derive.diffusive.expansions import alpha_series, model_alpha
-from entwined.derive.diffusive.pauli import leading_rotation, model_one_step_jets, step_growth
+from entwined.derive.diffusive.pauli import (leading_rotation, model_one_step_jets,
+                                            rotation_eighth_power, step_growth)
 from entwined.core import notation as N
 from entwined.checks.compare import claim_order, combine_numeric, compare_to_order
 from entwined.checks.registry import checks
@@ -57,9 +58,7 @@ def check_rotation(claim, ctx):
     residual = sp.simplify(sp.Matrix(lhs) - sp.Matrix(rhs)) if isinstance(lhs, sp.MatrixBase) \
         else None
     k = sp.Symbol("k", positive=True)
-    R = leading_rotation() * 2                       # I + sigma_ytilde
-    power = sp.simplify(R**8)
-    ks = sp.solve(sp.Eq(k**8 * power[0, 0], 1), k)
+    R, power, ks = rotation_eighth_power()            # I + sigma_ytilde, its 8th power, k
     ok = residual is not None and residual == sp.zeros(2, 2)
     steps = [Step("the finite rotation", r"I + \sigma_{\tilde y} = " + latex(R)),
              Step("eighth power", r"(I + \sigma_{\tilde y})^8 = " + latex(power)),

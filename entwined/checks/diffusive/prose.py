@@ -7,7 +7,7 @@ import sympy as sp
 from sympy.calculus.euler import euler_equations
 
 from entwined.derive.calculus import latex
-from entwined.derive.diffusive.prose import complex_residuals, hamiltonian
+from entwined.derive.diffusive.prose import complex_residuals, heisenberg_acceleration
 from entwined.core import notation as N
 from entwined.checks.registry import checks
 from entwined.core.evidence import Prose, Table
@@ -123,13 +123,7 @@ def check_product(claim, ctx):
 @checks("14.potential-sign")
 def check_potential_sign(claim, ctx):
     """Heisenberg acceleration of z for the derived H: z'' = -[H, [H, z]]."""
-    H, _ = hamiltonian()
-
-    def C1(g):
-        return sp.expand(H(N.z * g) - N.z * H(g))
-    acc = sp.simplify(-(H(C1(f)) - C1(H(f))) / f)
-    vprime = sp.Derivative(N.v(N.z), N.z)
-    kappa = sp.simplify(-acc / vprime)
+    acc, kappa = heisenberg_acceleration()
     ok = (not kappa.has(N.z)) and bool(kappa.is_positive)
     zpp = sp.Derivative(sp.Function("z")(N.t), (N.t, 2))
     return from_residual(ok, holds=Prose.of("acceleration ", sp.Eq(zpp, acc), ": pushed down the "
