@@ -206,11 +206,23 @@ def _fresh(args, env=None):
     return time.perf_counter() - t0, proc
 
 
+def _timed(args, env):
+    """Wall seconds of one fresh process, not watched: reading the memory of a process tree
+    every 20 ms costs CPU, which on 2 cores showed as up to a second more per verify run, so
+    times come from runs like this one and peak memory from separate runs of `_measured`."""
+    wall, proc = _fresh(args, env)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(args)} exited {proc.returncode}: "
+                           f"{proc.stderr.strip()[-200:]}")
+    return wall
+
+
 def _measured(args, env):
     """(wall s, peak memory MiB) of one fresh process: the largest sum, over the process and
     all its children at one moment (forked workers, TeX), of the proportional set size (PSS:
     a page shared by n processes counts 1/n in each, so shared pages are not counted twice).
-    Sampled every 20 ms from /proc."""
+    Sampled every 20 ms from /proc; the wall time of such a run includes the sampler's cost
+    (see `_timed`)."""
     proc = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, *args],
                           capture_output=True, text=True, env=env)
     wall, pss, rss, most, rc = proc.stdout.split()
@@ -242,49 +254,59 @@ def verify(repeats=3):
     print(f"machine speed (fixed Python loop, lower is faster): {speed:.2f} s")
     imp = [_fresh(["-c", "import entwined.cli"])[0] for _ in range(repeats)]
     print(f"import entwined.cli (fresh process, median of {repeats}): {_median(imp):.2f} s")
+    def caches(numba_cache, derived):
+        return dict(os.environ, NUMBA_CACHE_DIR=numba_cache,
+                    ENTWINED_CACHE_DIR=str(Path(derived) / "entwined"))
+
+    # times from unwatched runs, peak memory from separate watched ones (see _timed)
     with tempfile.TemporaryDirectory() as numba_cache, tempfile.TemporaryDirectory() as derived:
-        env = dict(os.environ, NUMBA_CACHE_DIR=numba_cache,
-                   ENTWINED_CACHE_DIR=str(Path(derived) / "entwined"))
-        cold, cold_peak = _measured(cli, env)
+        env = caches(numba_cache, derived)
+        cold = _timed(cli, env)
+        with tempfile.TemporaryDirectory() as nc2, tempfile.TemporaryDirectory() as d2:
+            cold_peak = _measured(cli, caches(nc2, d2))[1]    # a first run too: its own caches
+        one_env = dict(env, ENTWINED_WORKERS="1")
         warm, alone = [], []            # alternating: forked workers (default), one process
         for _ in range(repeats):
-            warm.append(_measured(cli, env))
-            alone.append(_measured(cli, dict(env, ENTWINED_WORKERS="1")))
-        no_cache = [_measured(cli + ["--no-cache"], env)[0] for _ in range(repeats)]
-        sym = [_measured(cli + ["--no-numerics"], env)[0] for _ in range(repeats)]
+            warm.append(_timed(cli, env))
+            alone.append(_timed(cli, one_env))
+        warm_peak, alone_peak = _measured(cli, env)[1], _measured(cli, one_env)[1]
+        no_cache = [_timed(cli + ["--no-cache"], env) for _ in range(repeats)]
+        sym = [_timed(cli + ["--no-numerics"], env) for _ in range(repeats)]
         with tempfile.TemporaryDirectory() as out:
-            report, report_peak = _measured(
-                ["-m", "entwined.cli", "report", "--mutation", "--quiet", "--output",
-                 str(Path(out) / "r.pdf")], env)
+            report_args = ["-m", "entwined.cli", "report", "--mutation", "--quiet", "--output",
+                           str(Path(out) / "r.pdf")]
+            report = _timed(report_args, env)
+            report_peak = _measured(report_args, env)[1]
         # mutation alone, one process against the forked workers (core/forked.py), alternating
         mutate = ["-m", "entwined.cli", "mutate", "--quiet"]
         one, shared = [], []
         for _ in range(2):
-            one.append(_measured(mutate, dict(env, ENTWINED_WORKERS="1")))
-            shared.append(_measured(mutate, env))
+            one.append(_timed(mutate, one_env))
+            shared.append(_timed(mutate, env))
+        one_peak, shared_peak = _measured(mutate, one_env)[1], _measured(mutate, env)[1]
         # one process: a forked worker's share of the checks would not be timed here
-        _, proc = _fresh(["-c", PHASES], dict(env, ENTWINED_WORKERS="1"))
-    w = _median([t for t, _ in warm])
+        _, proc = _fresh(["-c", PHASES], one_env)
+    w = _median(warm)
+    print("(times: unwatched fresh processes; peak memory: a separate run of the same command, "
+          "the proportional set size summed over the process and its children, the forked "
+          "workers and TeX included, sampled every 20 ms)")
     print(f"verify, cold (empty numba and derivation caches: the first run after install, JIT "
           f"compile included): {cold:.2f} s, peak {cold_peak:.0f} MiB (target 12 s: "
           f"{cold / 12:.2f}x)")
-    print("(peak memory below: proportional set size summed over the process and its "
-          "children, the forked workers and TeX included)")
     print(f"verify, warm (fresh processes, median of {repeats}): {w:.2f} s, peak "
-          f"{max(p for _, p in warm):.0f} MiB (target 5 s: {w / 5:.2f}x)")
-    a = _median([t for t, _ in alone])
+          f"{warm_peak:.0f} MiB (target 5 s: {w / 5:.2f}x)")
+    a = _median(alone)
     print(f"verify, warm, one process (ENTWINED_WORKERS=1, alternating with the runs above): "
-          f"{a:.2f} s, peak {max(p for _, p in alone):.0f} MiB (forked workers: {a / w:.2f}x)")
+          f"{a:.2f} s, peak {alone_peak:.0f} MiB (forked workers: {a / w:.2f}x)")
     print(f"verify, warm, --no-cache (every derivation computed; kernels from numba's cache): "
           f"{_median(no_cache):.2f} s ({_median(no_cache) / w:.2f}x the cached run)")
     print(f"verify --no-numerics, warm (symbolic only): {_median(sym):.2f} s "
           f"(numerics {w - _median(sym):.2f} s over it)")
     print(f"report --mutation (warm, PDF built): {report:.2f} s, peak {report_peak:.0f} MiB "
           f"(target 25 s: {report / 25:.2f}x)")
-    print(f"mutate (warm, best of 2 alternating): one process {min(t for t, _ in one):.2f} s, "
-          f"peak {max(p for _, p in one):.0f} MiB; forked workers "
-          f"{min(t for t, _ in shared):.2f} s, peak {max(p for _, p in shared):.0f} MiB "
-          f"({min(t for t, _ in one) / min(t for t, _ in shared):.2f}x)")
+    print(f"mutate (warm, best of 2 alternating): one process {min(one):.2f} s, "
+          f"peak {one_peak:.0f} MiB; forked workers {min(shared):.2f} s, peak "
+          f"{shared_peak:.0f} MiB ({min(one) / min(shared):.2f}x)")
     try:
         phases = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
