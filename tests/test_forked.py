@@ -146,6 +146,22 @@ def test_here_first_pieces_run_in_this_process_before_it_takes_shared_ones():
     assert forked.share(4, lambda i: i, processes=1, here_first=frozenset({3})) == [0, 1, 2, 3]
 
 
+def test_here_only_pieces_run_as_soon_as_they_are_ready():
+    parent, order, flag = os.getpid(), [], []
+
+    def work(i):
+        order.append(i)
+        if i == 4:
+            flag.append(True)              # what the here-only pieces wait for is now there
+        time.sleep(0.05)
+        return os.getpid()
+    out = forked.share(12, work, processes=2, here_first=frozenset({4}),
+                       here_only=frozenset({0, 11}), ready=lambda: bool(flag))
+    assert out[0] == out[11] == out[4] == parent
+    assert order[:3] == [4, 0, 11]        # right after the piece that made them ready
+    assert len(order) > 3                 # and this process took shared pieces afterwards
+
+
 SCRIPT = r"""
 import os, sys, time
 from entwined.core import forked

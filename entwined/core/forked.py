@@ -74,6 +74,7 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
           absorb: Callable[[Any], None] | None = None,
           here_only: frozenset = frozenset(),
           here_first: frozenset = frozenset(),
+          ready: Callable[[], bool] | None = None,
           after_fork: Callable[[], None] | None = None) -> list:
     """[work(0), ..., work(n - 1)], the pieces shared with forked workers.
 
@@ -82,7 +83,9 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
     state() in a worker after its last piece, absorb(that) here: carry back bookkeeping the
     results do not hold (such as cache counters);
     here_only: pieces done by this process only, after the shared ones (they need something
-    only this process will have, such as the results of a thread started after the fork);
+    only this process will have, such as the results of a thread started after the fork), or
+    as soon as ready() says that thing is there, so that the workers do not idle at the end
+    while this process still has them to do;
     here_first: pieces done by this process only, before it takes shared ones (they need
     something only this process loads, and going first keeps the workers' share balanced);
     after_fork(): called here once the workers exist (on every path): start threads there,
@@ -126,12 +129,17 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
             return len(results) and len(results) + sum(len(c.pieces) for c in children)
         for i in sorted(here_first):
             results[i] = _run_here(work, i, started, finished())
+        waiting = sorted(here_only)
         while True:
+            if waiting and ready is not None and ready():
+                for i in waiting:
+                    results[i] = _run_here(work, i, started, finished())
+                waiting = []
             i = _next(queue_r)
             if i is None:
                 break
             results[i] = _run_here(work, i, started, finished())
-        for i in sorted(here_only):
+        for i in waiting:
             results[i] = _run_here(work, i, started, finished())
         for child in children:
             child.finish()

@@ -100,11 +100,12 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
     jobs = _prefetch_jobs(todo) if numerics else []
     waiting = set().union(*(wanted for wanted, _ in jobs)) if jobs else set()
     kernels = kernel_ids() if numerics else frozenset()
-    # claims whose numerics a background thread is preparing are checked last, here (the thread
-    # runs in this process: `here_only`); those that run a compiled kernel themselves first,
-    # here (only this process imports numba and loads the kernels, after the fork, while the
-    # workers already check claims); the others are shared with forked workers
-    # (core/forked.py); results come back in file order whatever the order of work
+    # claims whose numerics a background thread is preparing are checked here (the thread
+    # runs in this process: `here_only`), as soon as the thread is done, else last; those
+    # that run a compiled kernel themselves first, here (only this process imports numba and
+    # loads the kernels, after the fork, while the workers already check claims); the others
+    # are shared with forked workers (core/forked.py); results come back in file order
+    # whatever the order of work
     threads = []
 
     def work(i):
@@ -134,6 +135,7 @@ def verify(claims: ClaimSet, *, numerics: bool = True, quick: bool = False,
         checked = forked.share(
             len(todo), work, started=started, after_fork=after_fork,
             here_only=frozenset(i for i, c in enumerate(todo) if c.id in waiting),
+            ready=lambda: not any(t.is_alive() for t in threads),
             here_first=frozenset(i for i, c in enumerate(todo)
                                  if c.id in kernels and c.id not in waiting))
     finally:
