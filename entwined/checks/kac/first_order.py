@@ -12,6 +12,7 @@ from entwined.derive.diffusive.eight_step import printed_generator
 from entwined.derive.kac.system import (F, KAC, constant_data_limit, generator_matrices, lattice_system,
                                reduce_on_solutions, rescaled)
 from entwined.core import notation as N
+from entwined.core.memo import memoised
 from entwined.checks.compare import (combine_numeric, compared_step, derived_step, listed, missing,
                                      printed_premise_system)
 from entwined.checks.registry import checks
@@ -199,6 +200,20 @@ def check_constant_data(claim, ctx):
                                  for l, r in claim.parsed], "(19)")
 
 
+@memoised
+def _solution_from_data(system: dict):
+    """What the printed (19) gives from the data (A, 0): exp(B t) (A, 0), B read off (19); None
+    when (19) is not linear with constant coefficients.  Memoised by the system: the matrix
+    exponential is the costly part of checking (20), and it depends on (19) only, not on the
+    (20) being checked (every mutant and reading of (20) shares it)."""
+    fields = [F(n) for n in system]
+    B = sp.Matrix([[sp.diff(system[n], f) for f in fields] for n in system])
+    linear = all(sp.expand(system[n] - sum(B[i, j] * fields[j] for j in range(len(fields)))) == 0
+                 and not B[i, :].has(N.t) for i, n in enumerate(system))
+    return (sp.simplify((B * N.t).exp() * sp.Matrix([N.A] + [0] * (len(fields) - 1)))
+            if linear else None)
+
+
 @checks("20", numeric=True)
 def check_constant_solution(claim, ctx):
     """(20) as a solution of the printed (19), its premise; the exact lattice's own constant-data
@@ -218,13 +233,7 @@ def check_constant_solution(claim, ctx):
     ok = all(r == 0 for r in res_premise) and nontrivial
     Tm, r, theta, limit = constant_data_limit()
     res = sp.simplify(printed - limit)
-    # what (19) gives from the data (A, 0): exp(B t) (A, 0), B read off the printed (19)
-    fields = [F(n) for n in system]
-    B = sp.Matrix([[sp.diff(system[n], f) for f in fields] for n in system])
-    linear = all(sp.expand(system[n] - sum(B[i, j] * fields[j] for j in range(len(fields)))) == 0
-                 and not B[i, :].has(N.t) for i, n in enumerate(system))
-    solution = (sp.simplify((B * N.t).exp() * sp.Matrix([N.A] + [0] * (len(fields) - 1)))
-                if linear else None)
+    solution = _solution_from_data(system)
     outcome = from_residual(
         ok, holds="solves the printed (19) with nonzero data",
         fails="does not solve the printed (19)" if nontrivial else
