@@ -17,7 +17,7 @@ from entwined.core.evidence import Figure, Group, MonteCarloComparison, Refineme
 from entwined.core.verdicts import Verdict
 from entwined.derive.calculus import DIFFUSIVE, KAC, apply_operators, lowest_weight, truncate
 from entwined.core import notation as N
-from entwined.checks.registry import Context, load_all, numeric_ids as numeric_checks
+from entwined.checks.registry import Context, kernel_ids, load_all, numeric_ids as numeric_checks
 
 SCALE_NAMES = ("D", "a", "c", "alpha", "beta", "delta", "epsilon", "hbar", "m", "v")
 PER_KIND = 4          # at most this many mutants of each kind per equation (deterministic)
@@ -186,9 +186,13 @@ def run_mutation(claims: ClaimSet, *, numeric_ids=None, quick: bool = True,
     # the entries come back in file order whichever process checked them
     before = store.counts()
     base_ctx = Context(claims=claims.by_id(), numerics=False, quick=quick)
+    # claims whose numeric checks run a compiled kernel are mutated here first: only this
+    # process then loads numba and samples their Monte Carlo ensembles (as verify does)
+    kernels = kernel_ids() & set(numeric_ids)
     entries = forked.share(len(todo), lambda i: _mutate_claim(
         todo[i], claims, registry, numeric_ids, quick, budget_s, base_ctx), started=started,
-        state=lambda: store.counts_since(before), absorb=store.add_counts)
+        state=lambda: store.counts_since(before), absorb=store.add_counts,
+        here_first=frozenset(i for i, c in enumerate(todo) if c.id in kernels))
     if reported and reported[-1] != len(todo) - 1:     # the progress display's closing line
         progress(len(todo) - 1, len(todo), todo[-1])
     for entry in entries:
