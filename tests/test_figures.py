@@ -8,11 +8,14 @@ import pytest
 
 from entwined.report import build, figures
 
-PRE = "\\documentclass{article}\n\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n"
+# as in report/templates/report.tex.j2: what only the pictures need is marked off
+PRE = ("\\documentclass{article}\n\\usepackage{graphicx}\n% entwined pictures: begin\n"
+       "\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n"
+       "\\pgfplotsset{studyaxis/.style={height=3cm}, figaxis/.style={height=3cm}}\n"
+       "% entwined pictures: end\n")
 PLOT = ("\\begin{tikzpicture}\\begin{axis}[%s, width=\\linewidth, xlabel={%s}]"
         "\\addplot coordinates {(0,0) (1,%d)};\\end{axis}\\end{tikzpicture}")
-STYLES = ("\\pgfplotsset{studyaxis/.style={height=3cm}, figaxis/.style={height=3cm}}\n"
-          "\\newcommand{\\studysep}{\\end{minipage}\\hfill\\begin{minipage}[c]{%s\\linewidth}}\n"
+STYLES = ("\\newcommand{\\studysep}{\\end{minipage}\\hfill\\begin{minipage}[c]{%s\\linewidth}}\n"
           % figures.STUDY_WIDTH)
 
 
@@ -45,6 +48,13 @@ def test_every_picture_moves_to_one_page_in_order():
         figures.STUDY_WIDTH]
     drawn = [re.findall(r"xlabel=\{(label\d)\}", src) for src in out.figures.values()]
     assert drawn == [["label0", "label1"], ["label2", "label3", "label4"]]
+
+
+def test_the_placing_report_does_without_pgfplots_the_figure_documents_keep_it():
+    out = figures.split(_doc(3), parts=2)
+    assert "pgfplots" not in out.report.partition("\\begin{document}")[0]
+    assert all("\\usepackage{pgfplots}" in doc and "studyaxis/.style" in doc
+               for doc in out.figures.values())
 
 
 def test_a_document_without_pictures_is_unchanged():
