@@ -374,7 +374,7 @@ def mc_block(key, first_path, n_paths, steps, alpha, offset, sums, counts, turns
     low = PACK - 1
     lost = 0
     size = alpha.shape[0]
-    constant = True
+    constant = size > 0
     for j in range(size):
         if alpha[j] != alpha[0]:
             constant = False

@@ -146,6 +146,12 @@ def test_here_first_pieces_run_in_this_process_before_it_takes_shared_ones():
     assert forked.share(4, lambda i: i, processes=1, here_first=frozenset({3})) == [0, 1, 2, 3]
 
 
+def test_a_piece_cannot_be_both_here_first_and_here_only():
+    with pytest.raises(ValueError, match=r"\[2\]"):
+        forked.share(4, lambda i: i, processes=2, here_first=frozenset({1, 2}),
+                     here_only=frozenset({2}))
+
+
 def test_here_only_pieces_run_as_soon_as_they_are_ready():
     parent, order, flag = os.getpid(), [], []
 

@@ -119,7 +119,9 @@ def test_arguments_are_keyed_by_their_whole_form():
 
 
 def test_verdicts_and_derivations_are_the_same_when_reused(cache_dir):
-    ids = ["13", "21", "22", "25.klein-gordon", "11.rotation"]
+    ids = ["13", "21", "22", "25.klein-gordon", "11.rotation", "5", "5.reversals-favoured",
+           "14.potential-sign", "20", "25.schrodinger-limit", "25.wave-limit",
+           "27.exponential-segments"]
     fresh = verdicts(ids=ids)
     assert _entries(cache_dir), "the run kept its derivations"
     store.forget()

@@ -41,7 +41,8 @@ def rotation_eighth_power():
     k = sp.Symbol("k", positive=True)
     R = leading_rotation() * 2
     power = sp.simplify(R**8)
-    return R, power, tuple(sp.solve(sp.Eq(k**8 * power[0, 0], 1), k))
+    ks = tuple(sp.solve(sp.Eq(k**8 * power[0, 0], 1), k))
+    return sp.ImmutableMatrix(R), sp.ImmutableMatrix(power), ks       # shared: never mutated
 
 
 @lru_cache(maxsize=None)

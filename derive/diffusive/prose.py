@@ -37,8 +37,6 @@ def complex_residuals():
     return H, res_l, res_r
 
 
-
-
 @persistent
 def heisenberg_acceleration():
     """z'' = -[H, [H, z]] for the derived H, as a multiplier of f (acc) and as -kappa v'(z)

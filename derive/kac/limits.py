@@ -17,8 +17,9 @@ REST_PHASE = 2       # the fast branch of (25): psi_- ~ exp(-2 i m c^2 t / hbar)
 def branch_limits():
     """The two c -> oo limits of (25).  Slow branch: psi_- itself, the terms without 1/c^2.
     Fast branch: psi_- = exp(-2 i m c^2 t / hbar) chi, the equation chi obeys as c -> oo.
-    Returns (slow, fast, chi, slow system {name: d/dt}, fast system, slow sign), the sign s
-    of i psi_t = s (hbar/2m) psi_zz on the slow branch."""
+    Returns (slow, fast, chi, slow system ((name, d/dt),), fast system, slow sign), the sign s
+    of i psi_t = s (hbar/2m) psi_zz on the slow branch; the systems as item tuples, since
+    every caller shares the result."""
     eq = derived_25()
     slow = sp.Eq(eq.lhs, sp.limit(eq.rhs, N.c, sp.oo))
     phase = sp.exp(-REST_PHASE * sp.I * N.m * N.c**2 * N.t / N.hbar)
@@ -30,7 +31,7 @@ def branch_limits():
     # s in i psi_t = s (hbar/2m) psi_zz, i.e. psi_t = -i s (hbar/2m) psi_zz
     slow_sign = sp.simplify(slow_system["psi_m"].coeff(sp.Derivative(psi, (N.z, 2)))
                             / (-sp.I * N.hbar / (2 * N.m)))
-    return slow, fast, chi, slow_system, fast_system, slow_sign
+    return slow, fast, chi, tuple(slow_system.items()), tuple(fast_system.items()), slow_sign
 
 
 @persistent

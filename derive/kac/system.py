@@ -95,7 +95,8 @@ def constant_data_limit():
     theta = sp.atan(N.a * N.epsilon / (1 - N.a * N.epsilon))
     decay = sp.limit(sp.log(r) / N.epsilon, N.epsilon, 0)
     freq = sp.limit(theta / N.epsilon, N.epsilon, 0)
-    return T, r, theta, N.A * sp.exp(decay * N.t) * sp.Matrix([sp.cos(freq * N.t), sp.sin(freq * N.t)])
+    limit = N.A * sp.exp(decay * N.t) * sp.Matrix([sp.cos(freq * N.t), sp.sin(freq * N.t)])
+    return sp.ImmutableMatrix(T), r, theta, sp.ImmutableMatrix(limit)   # shared: never mutated
 
 
 COMPTON = {N.a: N.m * N.c**2 / N.hbar}

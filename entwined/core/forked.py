@@ -2,9 +2,10 @@
 
 Why: mutation testing checks about 300 mutants, each independent of the others, and spends
 nearly all of its time in pure-Python SymPy, which threads cannot share (the GIL).  A forked
-copy starts with everything this process already holds (imports, derivations, compiled kernels)
-and shares its memory pages until it writes to them, so a second core costs no start-up and
-little memory.
+copy starts with everything this process already holds (imports, derivations, and compiled
+kernels if they are loaded; verify forks before loading them and keeps the claims that need
+them here) and shares its memory pages until it writes to them, so a second core costs no
+start-up and little memory.
 
 How:
 - the piece numbers are written into a pipe before the fork; every process reads the next
@@ -88,8 +89,13 @@ def share(n: int, work: Callable[[int], Any], *, processes: int | None = None,
     while this process still has them to do;
     here_first: pieces done by this process only, before it takes shared ones (they need
     something only this process loads, and going first keeps the workers' share balanced);
+    ready(): consulted here between pieces once the workers exist (never in one process, where
+    the here-only pieces simply come last); an exception from it is raised here, as from a
+    piece;
     after_fork(): called here once the workers exist (on every path): start threads there,
     never before (a fork copies no running thread, only the locks it holds)."""
+    if here_only & here_first:
+        raise ValueError(f"pieces both here-only and here-first: {sorted(here_only & here_first)}")
     mine = here_only | here_first
     processes = min(processes or workers(), n - len(mine))
     shared = [i for i in range(n) if i not in mine]

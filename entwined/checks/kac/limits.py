@@ -51,7 +51,8 @@ def check_schrodinger_limit(claim, ctx):
     one, where the c -> oo limit is taken for psi_- itself, and a fast one, psi_- ~
     exp(-2 i m c^2 t / hbar) chi.  Symbolically both limits are derived; on the lattice the
     claim's own quantity, psi_- of (21) from the envelopes' real data, decides which it obeys."""
-    slow, fast, chi, slow_system, fast_system, slow_sign = branch_limits()
+    slow, fast, chi, slow_items, fast_items, slow_sign = branch_limits()
+    slow_system, fast_system = dict(slow_items), dict(fast_items)
     res_slow = [sp.expand(reduce_on_solutions(l - r, slow_system)) for l, r in claim.parsed]
     res_fast = [sp.expand(reduce_on_solutions((l - r).subs(psi, chi), fast_system))
                 for l, r in claim.parsed]

@@ -52,7 +52,8 @@ def _scaling_sizes(ctx) -> tuple:
 # seed only, never on a printed claim.  One worker: the symbolic checks keep the other core
 # busy (an ensemble's bits do not depend on the number of workers).  The potential's ensemble
 # is not prefetched: (5.stochastic-potential) also needs the exact continuum study, which is
-# Python-bound, so that claim is better shared with the forked workers as a whole.
+# Python-bound and in the thread only competed for the GIL; that claim is checked first, on
+# the main thread of the process that loads numba (its check runs kernels: registry `kernels`).
 
 @prefetches("1", "2")
 def prefetch_recurrences(ctx) -> None:

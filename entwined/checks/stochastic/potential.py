@@ -193,8 +193,8 @@ def _fmt(x) -> str:
 def _continuum(ctx) -> dict:
     """The exact continuum study (model only, no printed claim), once per run.  Not computed
     in verify's background thread: it is Python-bound, so there it only competed for the GIL
-    with the symbolic checks; as an ordinary claim it goes to whichever process (core/forked)
-    is free, which measured 0.65 s faster (median of 8 alternating pairs)."""
+    with the symbolic checks (0.65 s slower, median of 8 alternating pairs); it runs with its
+    claim, which verify checks first in the process that loads numba (registry `kernels`)."""
     return ctx.memo("exact-continuum", lambda: ep.continuum_study(
         step_normaliser(), ep.PotentialAlpha, inverse_deltas=INVERSE_DELTAS))
 
