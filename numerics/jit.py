@@ -298,7 +298,9 @@ def _forward_constant(key, path, steps, a, size, offset, ev):
     """_forward when every entry of the table is `a`: the same draws, comparisons and events
     (so the same bits), but the event no longer waits for a load whose address depends on the
     previous step's direction, so successive steps overlap (about twice as fast).  The walk
-    off the table is still reported, exactly as _forward reports it."""
+    off the table is still reported, exactly as _forward reports it.  A separate loop on
+    purpose: one loop choosing `alpha[0] if constant else alpha[i]` measured 95-160 ns per
+    path slower at constant alpha (the load stays on the chain), the same bits either way."""
     pos = 0
     d = 1
     t = 0
